@@ -1,0 +1,45 @@
+# Two commands do all set-up on a machine with python3 (3.10+), git and make:
+#   make demo   bake a project with the defaults and run the whole lifecycle
+#   make test   run the template's test suite (what CI runs)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= $(CURDIR)/.demo
+
+.PHONY: help venv test test-fast demo bench lint clean
+
+help:
+	@echo "make demo       bake a project and run train -> gate -> register -> promote -> deploy"
+	@echo "make test       full template test suite (CI)"
+	@echo "make test-fast  the suite without the slow end-to-end cases"
+	@echo "make bench      benchmarks (bake/repro, registry scale, deploy)"
+
+$(STAMP): requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	touch $@
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow"
+
+demo: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh "$(DEMO_DIR)"
+
+bench: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/bake_repro.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/registry_scale.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/deploy.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check hooks tests benchmarks
+	$(BIN)/ruff format --check hooks tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

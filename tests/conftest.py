@@ -1,0 +1,55 @@
+"""Shared fixtures for the template tests.
+
+Every test runs against real git, real DVC and real cookiecutter. The session fixture below
+isolates them from the machine: a private global git config with an identity, a private
+DVC global config with analytics and update checks off, so no test reads the developer's
+settings or sends traffic anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import bake_ok
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_tools(tmp_path_factory: pytest.TempPathFactory) -> None:
+    home = tmp_path_factory.mktemp("home")
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text(
+        "[user]\n\tname = Test Engineer\n\temail = test@example.invalid\n"
+        "[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"
+    )
+    dvc_global = home / "dvc-global"
+    dvc_global.mkdir()
+    (dvc_global / "config").write_text("[core]\n    analytics = false\n    check_update = false\n")
+    updates = {
+        "GIT_CONFIG_GLOBAL": str(gitconfig),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "DVC_GLOBAL_CONFIG_DIR": str(dvc_global),
+        "DVC_SITE_CACHE_DIR": str(home / "dvc-site-cache"),
+        "DVC_NO_ANALYTICS": "1",
+        "DVC_STUDIO_OFFLINE": "1",
+        "ITERATIVE_DO_NOT_TRACK": "1",
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    saved = {key: os.environ.get(key) for key in updates}
+    os.environ.update(updates)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture
+def default_project(cookies) -> Path:
+    return bake_ok(cookies)

@@ -1,0 +1,75 @@
+"""Helpers to run commands inside baked projects (imported by the test modules)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+
+
+def project_env(project: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment in which a baked (not installed) project's code runs."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(project / "src")
+    env.update(extra or {})
+    return env
+
+
+def run(
+    args: list[str],
+    cwd: Path,
+    *,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command in a baked project; on an unexpected exit show its output."""
+    result = subprocess.run(
+        args,
+        cwd=cwd,
+        env=project_env(cwd, env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(args)} exited {result.returncode}\n"
+            f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+        )
+    return result
+
+
+def dvc(project: Path, *args: str, check: bool = True, **kwargs):
+    return run([sys.executable, "-m", "dvc", *args], project, check=check, **kwargs)
+
+
+def git(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return run(["git", *args], project, check=check)
+
+
+def package_of(project: Path) -> str:
+    (package,) = [p.name for p in (project / "src").iterdir() if (p / "__init__.py").exists()]
+    return package
+
+
+def pymod(project: Path, module: str, *args: str, check: bool = True, **kwargs):
+    """`python -m <package>.<module> args…` inside a baked project."""
+    return run(
+        [sys.executable, "-m", f"{package_of(project)}.{module}", *args],
+        project,
+        check=check,
+        **kwargs,
+    )
+
+
+def bake_ok(cookies, **context: str) -> Path:
+    """Bake with the given variables and insist it worked."""
+    result = cookies.bake(extra_context=context)
+    assert result.exception is None, f"bake failed: {result.exception!r}"
+    assert result.exit_code == 0
+    return Path(result.project_path)

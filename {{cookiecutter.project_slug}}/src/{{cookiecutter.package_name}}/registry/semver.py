@@ -1,0 +1,65 @@
+"""Semantic versions ``vMAJOR.MINOR.PATCH[-pre][+build]``: parse, order, bump."""
+
+from dataclasses import dataclass
+from functools import total_ordering
+from typing import Optional, Tuple
+
+from .errors import RegistryError
+from .tags import VERSION_RE
+
+BUMP_PARTS = ("major", "minor", "patch")
+
+
+@total_ordering
+@dataclass(frozen=True)
+class SemVer:
+    major: int
+    minor: int
+    patch: int
+    prerelease: Optional[str] = None
+
+    @classmethod
+    def parse(cls, text: str) -> "SemVer":
+        """Parse ``v1.2.3`` (the ``v`` may be left out); error names the value."""
+        candidate = text if text.startswith("v") else f"v{text}"
+        match = VERSION_RE.match(candidate)
+        if not match:
+            raise RegistryError(
+                f"invalid version {text!r}: expected semver vMAJOR.MINOR.PATCH, e.g. v1.2.0"
+            )
+        return cls(
+            int(match["major"]),
+            int(match["minor"]),
+            int(match["patch"]),
+            match["prerelease"],
+        )
+
+    @classmethod
+    def is_valid(cls, text: str) -> bool:
+        return bool(VERSION_RE.match(text))
+
+    def __str__(self) -> str:
+        pre = f"-{self.prerelease}" if self.prerelease else ""
+        return f"v{self.major}.{self.minor}.{self.patch}{pre}"
+
+    def _key(self) -> Tuple:
+        # semver precedence: a release sorts after its pre-releases; build metadata is ignored
+        if self.prerelease is None:
+            return (self.major, self.minor, self.patch, 1, ())
+        parts = tuple(
+            (0, int(p), "") if p.isdigit() else (1, 0, p) for p in self.prerelease.split(".")
+        )
+        return (self.major, self.minor, self.patch, 0, parts)
+
+    def __lt__(self, other: "SemVer") -> bool:
+        return self._key() < other._key()
+
+    def bump(self, part: str) -> "SemVer":
+        if part == "major":
+            return SemVer(self.major + 1, 0, 0)
+        if part == "minor":
+            return SemVer(self.major, self.minor + 1, 0)
+        return SemVer(self.major, self.minor, self.patch + 1)
+
+
+FIRST_VERSION = SemVer(1, 0, 0)
