@@ -15,10 +15,12 @@ help:
 	@echo "make test-fast  the suite without the slow end-to-end cases"
 	@echo "make bench      benchmarks (bake/repro, registry scale, deploy)"
 
+# The pins in constraints.txt are for Python 3.11+; on 3.10 pip picks versions within the ranges.
+CONSTRAINTS = $(shell $(PYTHON) -c 'import sys; print("-c constraints.txt" if sys.version_info >= (3, 11) else "")')
+
 $(STAMP): requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt $(CONSTRAINTS)
 	touch $@
 
 venv: $(STAMP)

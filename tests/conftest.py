@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import bake_ok
+from tests.s3_server import s3_bucket, s3_server  # noqa: F401  (fixtures)
 
 VENV_BIN = Path(sys.executable).parent
 

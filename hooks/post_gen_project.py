@@ -1,0 +1,207 @@
+"""Finish the generated project: prune, write data and schema, git + DVC, first commit.
+
+Runs inside the new project folder. Every step is a small function the template tests
+import; the context is read only under ``__main__``, through ``tojson``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+RAW_CSV = Path("data/raw/dataset.csv")
+SCHEMA_YAML = Path("data/schema.yaml")
+BUNDLED = {
+    "breast_cancer": ("load_breast_cancer", "classification"),
+    "wine": ("load_wine", "classification"),
+    "diabetes": ("load_diabetes", "regression"),
+}
+TARGET = "target"
+REMOTE_NAME = "storage"
+FIRST_COMMIT = "Initial project from cookiecutter-dvc-registry"
+
+
+class HookError(Exception):
+    """One line for the user; the hook exits 1 and cookiecutter removes the project."""
+
+
+def prune(project: Path, context: dict) -> None:
+    """Remove files that belong to options the user did not choose."""
+    if context["ci"] == "none":
+        shutil.rmtree(project / ".github", ignore_errors=True)
+
+
+def bundled_frame(dataset: str):
+    """A bundled scikit-learn dataset as one DataFrame with a ``target`` column."""
+    try:
+        from sklearn import datasets
+    except ImportError as exc:
+        raise HookError("scikit-learn and pandas are needed to write the dataset") from exc
+    loader_name, _ = BUNDLED[dataset]
+    bunch = getattr(datasets, loader_name)(as_frame=True)
+    frame = bunch.frame.copy()
+    if TARGET not in frame.columns:  # every bundled set names it "target"; keep it explicit
+        frame[TARGET] = bunch.target
+    return frame
+
+
+def resolve_csv_path(csv_path: str) -> Path:
+    """Same rule as pre_gen_project: relative to the folder cookiecutter was started in."""
+    path = Path(csv_path).expanduser()
+    base = os.environ.get("PWD", "")
+    if not path.is_absolute() and base and Path(base).is_dir():
+        path = Path(base) / path
+    return path
+
+
+def column_dtype(series, is_target: bool, task: str) -> str:
+    """Schema dtype of a column as pandas reads it (features are always numeric)."""
+    import pandas as pd
+
+    numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+    integral = numeric and bool((series == series.round()).all())
+    if is_target and task == "classification":
+        if numeric and not integral:
+            raise HookError(f"target_column: {series.name!r} has non-integer numeric classes")
+        return "int64" if numeric else "string"
+    if is_target:
+        return "float64"
+    if not numeric:
+        raise HookError(f"csv_path: column {series.name!r} is not numeric")
+    return "int64" if pd.api.types.is_integer_dtype(series) else "float64"
+
+
+def build_schema(frame, target: str, task: str) -> dict:
+    return {
+        "task": task,
+        "target": target,
+        "columns": [
+            {"name": str(name), "dtype": column_dtype(frame[name], name == target, task)}
+            for name in frame.columns
+        ],
+    }
+
+
+def write_schema(project: Path, schema: dict) -> None:
+    import yaml
+
+    header = (
+        "# Expected columns of data/raw/dataset.csv, checked by the prepare stage.\n"
+        "# Features are int64 or float64; the target is int64 or string (classification)\n"
+        "# or a number (regression). Edit this file when your data changes.\n"
+    )
+    body = yaml.safe_dump(schema, sort_keys=False, allow_unicode=True)
+    (project / SCHEMA_YAML).write_text(header + body, encoding="utf-8")
+
+
+def write_data(project: Path, context: dict) -> dict:
+    """Write data/raw/dataset.csv and data/schema.yaml; return the schema."""
+    import pandas as pd
+
+    target_path = project / RAW_CSV
+    target_path.parent.mkdir(parents=True, exist_ok=True)
+    if context["dataset"] == "csv":
+        shutil.copyfile(resolve_csv_path(context["csv_path"]), target_path)
+        frame = pd.read_csv(target_path)
+        target, task = context["target_column"], context["task"]
+    else:
+        frame = bundled_frame(context["dataset"])
+        frame.to_csv(target_path, index=False, lineterminator="\n")
+        target, task = TARGET, BUNDLED[context["dataset"]][1]
+    schema = build_schema(frame, target, task)
+    write_schema(project, schema)
+    return schema
+
+
+def dvc_command() -> list[str]:
+    """DVC from this interpreter when importable (the venv cookiecutter runs in), else PATH."""
+    if importlib.util.find_spec("dvc") is not None:
+        return [sys.executable, "-m", "dvc"]
+    found = shutil.which("dvc")
+    if not found:
+        raise HookError("dvc is not installed (pip install dvc), needed because init_git=yes")
+    return [found]
+
+
+def git_command() -> list[str]:
+    found = shutil.which("git")
+    if not found:
+        raise HookError("git is not installed, needed because init_git=yes")
+    return [found]
+
+
+def run(command: list[str], cwd: Path) -> str:
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        output = (result.stderr or result.stdout).strip().splitlines()
+        last = output[-1] if output else f"exit status {result.returncode}"
+        raise HookError(f"`{' '.join(command[-3:])}` failed: {last}")
+    return result.stdout
+
+
+def remote_url(project: Path, context: dict) -> str:
+    """storage=local: a folder beside the project, so a clone on this machine reaches it."""
+    if context["storage"] == "s3":
+        prefix = context.get("s3_prefix", "").strip("/")
+        return f"s3://{context['s3_bucket']}/{prefix}" if prefix else f"s3://{context['s3_bucket']}"
+    return str((project.parent / f"{context['project_slug']}-dvc-remote").resolve())
+
+
+def configure_remote(project: Path, context: dict, dvc: list[str]) -> None:
+    url = remote_url(project, context)
+    if context["storage"] == "local":
+        Path(url).mkdir(parents=True, exist_ok=True)
+    run([*dvc, "remote", "add", "--default", REMOTE_NAME, url], project)
+    endpoint = context.get("s3_endpoint_url", "")
+    if context["storage"] == "s3" and endpoint:
+        run([*dvc, "remote", "modify", REMOTE_NAME, "endpointurl", endpoint], project)
+
+
+def identity_args(project: Path, context: dict, git: list[str]) -> list[str]:
+    """Use the author as committer only when git has no identity configured."""
+    args = []
+    for key, value in (("user.name", "author_name"), ("user.email", "author_email")):
+        found = subprocess.run([*git, "config", key], cwd=project, capture_output=True, text=True)
+        if found.returncode != 0 or not found.stdout.strip():
+            args += ["-c", f"{key}={context[value]}"]
+    return args
+
+
+def init_repository(project: Path, context: dict) -> None:
+    git, dvc = git_command(), dvc_command()
+    run([*git, "init", "-b", "main"], project)
+    run([*dvc, "init"], project)
+    # No usage reports leave this machine from the project's DVC.
+    run([*dvc, "config", "core.analytics", "false"], project)
+    run([*dvc, "add", str(RAW_CSV)], project)
+    configure_remote(project, context, dvc)
+    if context["storage"] == "local":
+        run([*dvc, "push", "--quiet"], project)
+    run([*git, "add", "--all"], project)
+    run(
+        [*git, *identity_args(project, context, git), "commit", "--quiet", "-m", FIRST_COMMIT],
+        project,
+    )
+
+
+def main(context: dict, project: Path) -> int:
+    try:
+        prune(project, context)
+        write_data(project, context)
+        if context["init_git"] == "yes":
+            init_repository(project, context)
+    except HookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    # ''' on purpose: tojson escapes ' (never "), so the JSON cannot close the string.
+    sys.exit(main(json.loads(r'''{{ cookiecutter | tojson }}'''), Path.cwd()))  # fmt: skip

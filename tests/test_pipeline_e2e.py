@@ -1,0 +1,97 @@
+"""`dvc repro` end to end in baked projects: real data, real training, real caching."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import bake_ok, dvc, git
+
+pytestmark = pytest.mark.slow
+
+RAN = re.compile(r"Running stage '([\w-]+)'")
+
+
+def repro(project: Path, *args: str) -> list[str]:
+    """Run `dvc repro` and return the stages that actually ran, in order."""
+    return RAN.findall(dvc(project, "repro", *args).stdout)
+
+
+def weights_sha256(project: Path, model: str = "classifier") -> str:
+    return hashlib.sha256((project / "models" / model / "model.skops").read_bytes()).hexdigest()
+
+
+def set_param(project: Path, section: str, key: str, value) -> None:
+    params_file = project / "params.yaml"
+    params = yaml.safe_load(params_file.read_text())
+    params[section][key] = value
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.mark.parametrize(
+    ("dataset", "metrics"),
+    [
+        ("breast_cancer", {"accuracy", "balanced_accuracy", "f1", "roc_auc"}),
+        ("wine", {"accuracy", "balanced_accuracy", "f1", "roc_auc"}),
+        ("diabetes", {"mae", "rmse", "r2"}),
+    ],
+)
+def test_repro_trains_evaluates_and_passes_gate(cookies, dataset, metrics):
+    project = bake_ok(cookies, dataset=dataset)
+
+    assert repro(project) == ["prepare", "train", "evaluate", "gate"]
+
+    evaluation = json.loads((project / "metrics" / "evaluation.json").read_text())
+    assert metrics <= set(evaluation), evaluation
+    gate = json.loads((project / "metrics" / "gate.json").read_text())
+    assert gate["passed"] is True, gate
+    assert gate["candidate"] == pytest.approx(evaluation[gate["metric"]])
+    signature = json.loads((project / "models" / "classifier" / "signature.json").read_text())
+    assert signature["weights_sha256"] == weights_sha256(project)
+    holdout_rows = len((project / "data" / "prepared" / "holdout.csv").read_text().splitlines()) - 1
+    assert holdout_rows > 20
+
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "Train the first model")
+    assert git(project, "status", "--porcelain").stdout == ""
+
+
+def test_same_options_give_bit_identical_weights(cookies):
+    first, second = bake_ok(cookies), bake_ok(cookies)
+    repro(first)
+    repro(second)
+    assert weights_sha256(first) == weights_sha256(second)
+
+
+def test_caching_reruns_only_what_changed(cookies):
+    project = bake_ok(cookies)
+    repro(project)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "Train")
+
+    assert repro(project) == ["gate"], "a no-op repro may re-run the always-changed gate only"
+    assert git(project, "status", "--porcelain").stdout == "", "no-op repro changed files"
+
+    set_param(project, "gate", "min_value", 0.5)
+    assert repro(project) == ["gate"]
+
+    set_param(project, "train", "seed", 7)
+    ran = repro(project)
+    assert "prepare" not in ran and "train" in ran, ran
+
+
+def test_failing_gate_fails_repro(cookies):
+    project = bake_ok(cookies)
+    set_param(project, "gate", "min_value", 1.01)  # no model can reach an accuracy above 1
+    result = dvc(project, "repro", check=False)
+    assert result.returncode != 0
+    gate = json.loads((project / "metrics" / "gate.json").read_text())
+    assert gate["passed"] is False
+    assert gate["min_value"] == 1.01 or any(
+        check.get("threshold") == 1.01 for check in gate.get("checks", [])
+    ), gate

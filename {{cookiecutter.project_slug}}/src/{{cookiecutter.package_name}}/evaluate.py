@@ -1,0 +1,80 @@
+"""Stage evaluate: score the model on the hold-out set; write metrics and plot data."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from . import metrics
+from .config import ProjectPaths
+from .errors import run_cli
+from .model_io import load_model
+from .schema import Schema, load_schema, read_csv
+
+
+@dataclass(frozen=True)
+class Predictions:
+    y_true: pd.Series
+    y_pred: np.ndarray
+    proba: np.ndarray | None
+    classes: list | None
+
+
+def predict(model: BaseEstimator, frame: pd.DataFrame, schema: Schema) -> Predictions:
+    features, y_true = frame[schema.features], frame[schema.target]
+    if schema.task == "classification":
+        return Predictions(
+            y_true, model.predict(features), model.predict_proba(features), list(model.classes_)
+        )
+    return Predictions(y_true, model.predict(features), None, None)
+
+
+def scores(predictions: Predictions) -> dict[str, float]:
+    p = predictions
+    if p.classes is None:
+        return metrics.regression_metrics(p.y_true, p.y_pred)
+    return metrics.classification_metrics(p.y_true, p.y_pred, p.proba, p.classes)
+
+
+def score_model(model: BaseEstimator, frame: pd.DataFrame, schema: Schema) -> dict[str, float]:
+    """The metrics of metrics/evaluation.json for any model on any (validated) frame."""
+    return scores(predict(model, frame, schema))
+
+
+def plot_tables(predictions: Predictions) -> dict[str, pd.DataFrame]:
+    p = predictions
+    if p.classes is None:
+        return {"predictions.csv": metrics.predictions_table(p.y_true, p.y_pred)}
+    return {
+        "confusion.csv": metrics.confusion_table(p.y_true, p.y_pred),
+        "roc.csv": metrics.roc_table(p.y_true, p.proba, p.classes),
+        "pr.csv": metrics.pr_table(p.y_true, p.proba, p.classes),
+    }
+
+
+def run(project_dir: Path) -> dict[str, float]:
+    """Write metrics/evaluation.json and plots/*.csv; return the metrics."""
+    paths = ProjectPaths(project_dir)
+    schema = load_schema(paths.schema)
+    predictions = predict(load_model(paths.model_dir), read_csv(paths.holdout_csv, schema), schema)
+    result = scores(predictions)
+    paths.evaluation_json.parent.mkdir(parents=True, exist_ok=True)
+    paths.evaluation_json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    paths.plots_dir.mkdir(parents=True, exist_ok=True)
+    for name, table in plot_tables(predictions).items():
+        table.to_csv(paths.plots_dir / name, index=False, lineterminator="\n")
+    return result
+
+
+def main() -> None:
+    result = run(Path("."))
+    print("evaluate: " + ", ".join(f"{name} {value:.4f}" for name, value in result.items()))
+
+
+if __name__ == "__main__":
+    run_cli(main)

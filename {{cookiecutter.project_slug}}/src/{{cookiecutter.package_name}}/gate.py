@@ -1,0 +1,178 @@
+"""Stage gate: may this candidate become a release?
+
+Checks: the absolute floor ``gate.min_value`` always; against the production version (when
+there is one) through ``compare_with_production``, the seam that champion.py fills. The
+verdict goes to metrics/gate.json (deterministic: no timestamps, so a no-op ``dvc repro``
+leaves the work tree clean) and a failed gate exits non-zero, so ``dvc repro`` fails.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from .config import GateParams, ProjectPaths, load_gate
+from .errors import ProjectError, run_cli
+from .evaluate import score_model
+from .model_io import load_model
+from .schema import Schema, load_schema, read_csv
+
+CHAMPION_MODULE = f"{__package__}.champion"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    value: float | None
+    threshold: float
+    detail: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The model under test and its hold-out scores (all metrics of evaluation.json)."""
+
+    model: BaseEstimator
+    scores: dict[str, float]
+    schema: Schema
+    model_dir: Path
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What the production version contributes to the verdict."""
+
+    production_version: str | None = None
+    baseline: float | None = None
+    checks: list[Check] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    passed: bool
+    metric: str
+    greater_is_better: bool
+    candidate: float
+    baseline: float | None
+    production_version: str | None
+    params: GateParams
+    checks: list[Check]
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "metric": self.metric,
+            "greater_is_better": self.greater_is_better,
+            "candidate": self.candidate,
+            "baseline": self.baseline,
+            "production_version": self.production_version,
+            "min_value": self.params.min_value,
+            "max_regression": self.params.max_regression,
+            "test": self.params.test,
+            "checks": [asdict(check) for check in self.checks],
+            "summary": self.summary(),
+            **self.details,
+        }
+
+    def summary(self) -> str:
+        failed = [check.detail for check in self.checks if not check.passed]
+        verdict = "passed" if self.passed else "failed: " + "; ".join(failed)
+        return f"gate {verdict} ({self.metric} {self.candidate:.4f})"
+
+
+def floor_check(value: float, params: GateParams) -> Check:
+    """The absolute floor: min_value is the worst acceptable value, whichever way is better."""
+    if params.greater_is_better:
+        passed, relation = value >= params.min_value, "below"
+    else:
+        passed, relation = value <= params.min_value, "above"
+    passed = passed and not math.isnan(value)
+    detail = (
+        f"{params.metric} {value:.4f} meets min_value {params.min_value}"
+        if passed
+        else f"{params.metric} {value:.4f} is {relation} min_value {params.min_value}"
+    )
+    return Check("min_value", passed, value, params.min_value, detail)
+
+
+def compare_with_production(
+    candidate: Candidate, holdout: pd.DataFrame, params: GateParams, project_dir: Path
+) -> Comparison:
+    """Checks against the production version on the same hold-out set.
+
+    The seam: champion.py (when present) resolves production from the registry tags and
+    returns its checks; without it, or without a production version, there are none.
+    """
+    champion = champion_module()
+    if champion is None:
+        return Comparison()
+    return champion.compare(candidate, holdout, params, project_dir)
+
+
+def champion_module():
+    """champion.py when it exists (it resolves production from the registry tags)."""
+    if importlib.util.find_spec(CHAMPION_MODULE) is None:
+        return None
+    return importlib.import_module(CHAMPION_MODULE)
+
+
+def check_promotion(repo_dir: Path, candidate: Any, production: Any) -> GateResult:
+    """Promote's gate: a registered version against the one in production (champion.py)."""
+    champion = champion_module()
+    if champion is None:
+        raise ProjectError("the promotion gate needs champion.py, which this project lacks")
+    return champion.check_promotion(repo_dir, candidate, production)
+
+
+def check_candidate(project_dir: Path) -> GateResult:
+    """Run the whole gate for the model in ``project_dir`` without writing any file."""
+    paths = ProjectPaths(project_dir)
+    schema = load_schema(paths.schema)
+    params = load_gate(paths.params, schema.task)
+    holdout = read_csv(paths.holdout_csv, schema)
+    model = load_model(paths.model_dir)
+    candidate = Candidate(model, score_model(model, holdout, schema), schema, paths.model_dir)
+    value = candidate.scores[params.metric]
+    comparison = compare_with_production(candidate, holdout, params, project_dir)
+    checks = [floor_check(value, params), *comparison.checks]
+    return GateResult(
+        passed=all(check.passed for check in checks),
+        metric=params.metric,
+        greater_is_better=params.greater_is_better,
+        candidate=value,
+        baseline=comparison.baseline,
+        production_version=comparison.production_version,
+        params=params,
+        checks=checks,
+        details=comparison.details,
+    )
+
+
+def run(project_dir: Path) -> GateResult:
+    """Write metrics/gate.json; raise ProjectError when the gate fails (after writing)."""
+    result = check_candidate(project_dir)
+    path = ProjectPaths(project_dir).gate_json
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    if not result.passed:
+        raise ProjectError(f"{result.summary()}; see metrics/gate.json")
+    return result
+
+
+def main() -> None:
+    print(run(Path(".")).summary())
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,138 @@
+"""The raw CSV against data/schema.yaml: each problem is one line naming file and column."""
+
+from __future__ import annotations
+
+import pytest
+from pipeline_helpers import write_yaml
+
+from {{ cookiecutter.package_name }} import prepare
+from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.schema import load_schema, read_csv
+
+RAW = "data/raw/dataset.csv"
+
+
+def rewrite_raw(root, transform):
+    path = root / RAW
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(transform(lines)) + "\n")
+
+
+def expect_error(root, pattern):
+    with pytest.raises(ProjectError, match=pattern) as caught:
+        prepare.run(root)
+    assert "\n" not in str(caught.value)
+    assert not (root / "data" / "prepared").exists()  # nothing half-written
+
+
+def test_valid_csv_is_typed_in_schema_order(classification_project):
+    schema = load_schema(classification_project / "data" / "schema.yaml")
+    frame = read_csv(classification_project / RAW, schema)
+    assert list(frame.columns) == [column.name for column in schema.columns]
+    assert str(frame["label"].dtype) == "int64"
+    assert str(frame["feature 0"].dtype) == "float64"
+
+
+def test_missing_feature_column(classification_project):
+    rewrite_raw(classification_project, lambda ls: [",".join(line.split(",")[1:]) for line in ls])
+    expect_error(classification_project, r"dataset\.csv: column 'feature 0': missing")
+
+
+def test_missing_target_column(classification_project):
+    rewrite_raw(classification_project, lambda ls: [",".join(line.split(",")[:-1]) for line in ls])
+    expect_error(classification_project, r"dataset\.csv: column 'label': missing")
+
+
+def test_unexpected_column(classification_project):
+    rewrite_raw(
+        classification_project, lambda ls: [ls[0] + ",extra"] + [line + ",1" for line in ls[1:]]
+    )
+    expect_error(classification_project, r"column 'extra': not in data/schema\.yaml")
+
+
+def test_non_numeric_value_names_column_and_line(classification_project):
+    def garbage(lines):
+        fields = lines[5].split(",")
+        fields[2] = "n/a-ish"
+        return lines[:5] + [",".join(fields)] + lines[6:]
+
+    rewrite_raw(classification_project, garbage)
+    expect_error(
+        classification_project,
+        r"dataset\.csv: column 'feature 2': 'n/a-ish' at line 6 is not a finite number",
+    )
+
+
+def test_missing_value(classification_project):
+    def blank(lines):
+        fields = lines[3].split(",")
+        fields[1] = ""
+        return lines[:3] + [",".join(fields)] + lines[4:]
+
+    rewrite_raw(classification_project, blank)
+    expect_error(classification_project, r"column 'feature 1': missing value at line 4")
+
+
+def test_non_integer_class_label(classification_project):
+    rewrite_raw(
+        classification_project, lambda ls: ls[:2] + [ls[2].rsplit(",", 1)[0] + ",0.5"] + ls[3:]
+    )
+    expect_error(classification_project, r"column 'label': '0.5' at line 3 is not an integer")
+
+
+def test_empty_file_and_header_only(classification_project):
+    raw = classification_project / RAW
+    header = raw.read_text().splitlines()[0]
+    raw.write_text("")
+    expect_error(classification_project, r"dataset\.csv: file is empty")
+    raw.write_text(header + "\n")
+    expect_error(classification_project, r"dataset\.csv: no data rows")
+
+
+def test_missing_raw_file(classification_project):
+    (classification_project / RAW).unlink()
+    expect_error(classification_project, r"dataset\.csv: file not found")
+
+
+def test_string_classes_are_allowed(tmp_path):
+    from pipeline_helpers import synthetic_frame, write_project
+
+    frame = synthetic_frame("classification")
+    frame["label"] = frame["label"].map({0: "benign", 1: "malignant"})
+    root = write_project(tmp_path, "classification", frame)
+    schema_path = root / "data" / "schema.yaml"
+    schema = load_schema(schema_path)
+    columns = [{"name": c.name, "dtype": c.dtype} for c in schema.columns]
+    columns[-1]["dtype"] = "string"
+    write_yaml(schema_path, {"task": "classification", "target": "label", "columns": columns})
+    assert prepare.run(root) == (120, 40)
+
+
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        ({"task": "clustering"}, "schema.yaml: task: must be one of"),
+        ({"task": "regression", "target": "y", "columns": []}, "columns: must be a non-empty list"),
+        (
+            {"task": "regression", "target": "y", "columns": [{"name": "y", "dtype": "date"}]},
+            "column 'y': dtype must be int64, float64 or string",
+        ),
+        (
+            {"task": "regression", "target": "z", "columns": [{"name": "y", "dtype": "int64"}]},
+            "target: 'z' is not one of the columns",
+        ),
+        (
+            {
+                "task": "regression",
+                "target": "y",
+                "columns": [{"name": "x", "dtype": "string"}, {"name": "y", "dtype": "float64"}],
+            },
+            "column 'x': dtype string is not allowed for a feature",
+        ),
+    ],
+)
+def test_bad_schema_files(tmp_path, schema, message):
+    path = tmp_path / "schema.yaml"
+    write_yaml(path, schema)
+    with pytest.raises(ProjectError, match=message):
+        load_schema(path)
