@@ -1,8 +1,7 @@
 """Semantic versions ``vMAJOR.MINOR.PATCH[-pre][+build]``: parse, order, bump."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import total_ordering
-from typing import Optional, Tuple
 
 from .errors import RegistryError
 from .tags import VERSION_RE
@@ -16,12 +15,17 @@ class SemVer:
     major: int
     minor: int
     patch: int
-    prerelease: Optional[str] = None
+    prerelease: str | None = None
+    build: str | None = field(default=None, compare=False)
 
     @classmethod
     def parse(cls, text: str) -> "SemVer":
         """Parse ``v1.2.3`` (the ``v`` may be left out); error names the value."""
         candidate = text if text.startswith("v") else f"v{text}"
+        parts = candidate[1:].split(".")
+        if len(parts) == 3 and all(p.isdigit() and (p == "0" or p[0] != "0") for p in parts):
+            # fast path for the common vX.Y.Z: listing 10,000 versions parses each one
+            return cls(int(parts[0]), int(parts[1]), int(parts[2]))
         match = VERSION_RE.match(candidate)
         if not match:
             raise RegistryError(
@@ -32,6 +36,7 @@ class SemVer:
             int(match["minor"]),
             int(match["patch"]),
             match["prerelease"],
+            match["buildmetadata"],
         )
 
     @classmethod
@@ -40,9 +45,10 @@ class SemVer:
 
     def __str__(self) -> str:
         pre = f"-{self.prerelease}" if self.prerelease else ""
-        return f"v{self.major}.{self.minor}.{self.patch}{pre}"
+        build = f"+{self.build}" if self.build else ""
+        return f"v{self.major}.{self.minor}.{self.patch}{pre}{build}"
 
-    def _key(self) -> Tuple:
+    def sort_key(self) -> tuple:
         # semver precedence: a release sorts after its pre-releases; build metadata is ignored
         if self.prerelease is None:
             return (self.major, self.minor, self.patch, 1, ())
@@ -52,7 +58,7 @@ class SemVer:
         return (self.major, self.minor, self.patch, 0, parts)
 
     def __lt__(self, other: "SemVer") -> bool:
-        return self._key() < other._key()
+        return self.sort_key() < other.sort_key()
 
     def bump(self, part: str) -> "SemVer":
         if part == "major":

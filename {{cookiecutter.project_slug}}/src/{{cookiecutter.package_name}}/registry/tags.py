@@ -13,8 +13,7 @@ Every tag may carry the ``#<N>`` counter. A model named ``dir:name`` is written
 """
 
 import re
-from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple
 
 SEPARATOR_IN_NAME = ":"
 SEPARATOR_IN_TAG = "="
@@ -48,15 +47,14 @@ DEPRECATE = "deprecate"
 CREATE = "create"
 
 
-@dataclass(frozen=True)
-class ParsedTag:
+class ParsedTag(NamedTuple):
     """What a tag name says: the model, the action and its version/stage/counter."""
 
     model: str
     action: str
-    version: Optional[str] = None
-    stage: Optional[str] = None
-    counter: Optional[int] = None
+    version: str | None = None
+    stage: str | None = None
+    counter: int | None = None
 
 
 def name_to_tag(model: str) -> str:
@@ -67,7 +65,7 @@ def tag_to_name(artifact: str) -> str:
     return artifact.replace(SEPARATOR_IN_TAG, SEPARATOR_IN_NAME)
 
 
-def parse_tag(tag: str) -> Optional[ParsedTag]:
+def parse_tag(tag: str) -> ParsedTag | None:
     """Parse a tag name; ``None`` when it is not a registry tag."""
     match = TAG_RE.match(tag)
     if not match:

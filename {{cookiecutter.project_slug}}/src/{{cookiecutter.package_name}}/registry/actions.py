@@ -1,0 +1,274 @@
+"""The commands that write tags: register, promote, rollback, deprecate.
+
+Each checks everything first and writes exactly one annotated tag at the end, so a
+refusal changes nothing. With ``push`` the tag alone is pushed; if the remote
+refuses it (someone pushed that tag first) the local tag is deleted again so that
+no local tag disagrees with the remote.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import gitutil
+from . import tags as grammar
+from .errors import RegistryError
+from .manifest import build_manifest, read_yaml, tag_message
+from .pipeline import require_clean, require_gate_passed, require_up_to_date
+from .semver import FIRST_VERSION, SemVer
+from .store import Registry, Version, iso_utc, load_registry
+
+ALWAYS_GATED = ("production",)
+STAGE_EVENT_SCHEMA = 1
+
+Body = tuple[str, dict[str, Any]]
+
+
+def register(
+    repo: Path, model: str, version: str | None, bump: str | None, push: bool
+) -> dict[str, Any]:
+    registry = load_registry(repo)
+    new_version = str(next_version(registry, model, version, bump))
+    require_clean(repo)
+    commit = gitutil.head_commit(repo)
+    existing = registry.version_at(model, commit)
+    if existing is not None:
+        raise RegistryError(
+            f"HEAD ({commit[:8]}) is already registered as {model} {existing.version}"
+        )
+    require_up_to_date(repo)
+    require_gate_passed(repo)
+    author = gitutil.user_identity(repo)
+
+    def body(when: int) -> Body:
+        manifest = build_manifest(repo, model, new_version, commit, author, iso_utc(when))
+        return f"Register {model} {new_version}", manifest
+
+    tag = grammar.version_tag(model, new_version)
+    remote = write_tag(repo, registry, model, tag, commit, body, push)
+    return {
+        "model": model,
+        "version": new_version,
+        "commit": commit,
+        "tag": tag,
+        "pushed_to": remote,
+    }
+
+
+def next_version(registry: Registry, model: str, requested: str | None, bump: str | None) -> SemVer:
+    highest = registry.latest(model, include_deprecated=True)
+    if requested is None:
+        return highest.semver.bump(bump or "patch") if highest else FIRST_VERSION
+    wanted = SemVer.parse(requested)
+    if str(wanted) in {v.version for v in registry.versions(model)}:
+        raise RegistryError(f"version {wanted} of {model} already exists")
+    if highest is not None and not wanted > highest.semver:
+        raise RegistryError(
+            f"version {wanted} is not greater than the latest version {highest.version} of {model}"
+        )
+    return wanted
+
+
+def promote(
+    repo: Path,
+    model: str,
+    version: str,
+    stage: str,
+    reason: str | None,
+    force: bool,
+    push: bool,
+) -> dict[str, Any]:
+    require_stage_name(stage)
+    if force and not (reason and reason.strip()):
+        raise RegistryError("--force needs --reason TEXT: say why the gate is overridden")
+    registry = load_registry(repo)
+    candidate = require_active(registry, model, version)
+    current = registry.stage_version(model, stage)
+    if current is candidate:
+        raise RegistryError(f"{model} {version} is already in stage {stage}")
+    gate = None
+    if stage in gated_stages(repo):
+        gate = run_gate(repo, candidate, registry.stage_version(model, "production"))
+        if not gate.passed and not force:
+            raise RegistryError(
+                f"gate refused {version} for {stage}: {gate_summary(gate)} "
+                "(override with --force --reason TEXT)"
+            )
+    details = {
+        "action": "promote",
+        "reason": reason,
+        "forced": force,
+        "gate": gate.to_dict() if gate is not None else None,
+        "previous": current.version if current else None,
+    }
+    result = assign(repo, registry, candidate, stage, details, push)
+    return {**result, "gate_summary": gate_summary(gate) if gate is not None else None}
+
+
+def rollback(
+    repo: Path, model: str, stage: str, to: str | None, reason: str, push: bool
+) -> dict[str, Any]:
+    require_stage_name(stage)
+    if not reason.strip():
+        raise RegistryError("--reason must not be empty")
+    registry = load_registry(repo)
+    if stage not in registry.stage_names(model):
+        known = ", ".join(registry.stage_names(model)) or "none"
+        raise RegistryError(f"unknown stage {stage!r} of {model} (stages: {known})")
+    current = registry.stage_version(model, stage)
+    target = rollback_target(registry, model, stage, current, to)
+    details = {
+        "action": "rollback",
+        "reason": reason,
+        "forced": False,
+        "gate": None,
+        "previous": current.version if current else None,
+    }
+    return assign(repo, registry, target, stage, details, push)
+
+
+def rollback_target(
+    registry: Registry, model: str, stage: str, current: Version | None, to: str | None
+) -> Version:
+    if to is not None:
+        target = require_active(registry, model, to)
+        if target is current:
+            raise RegistryError(f"{model} {to} is already in stage {stage}")
+        return target
+    earlier = [v for v in stage_stack(registry, model, stage) if v != (current and current.version)]
+    active = [v for v in earlier if not registry.version(model, v).deprecated]
+    if not active:
+        raise RegistryError(f"no earlier version of {model} in stage {stage} to roll back to")
+    return registry.version(model, active[-1])
+
+
+def stage_stack(registry: Registry, model: str, stage: str) -> list[str]:
+    """The stage's versions as a stack: a promotion pushes, a rollback pops back to its
+    target, so rolling back twice walks further back instead of toggling."""
+    stack: list[str] = []
+    for event in registry.events(model):
+        if event.stage != stage or event.version is None:
+            continue
+        if event.action == grammar.UNASSIGN:
+            stack = [v for v in stack if v != event.version]
+        elif event.details.get("action") == "rollback" and event.version in stack:
+            while stack[-1] != event.version:
+                stack.pop()
+        else:
+            stack = [v for v in stack if v != event.version] + [event.version]
+    return stack
+
+
+def deprecate(repo: Path, model: str, version: str, reason: str, push: bool) -> dict[str, Any]:
+    if not reason.strip():
+        raise RegistryError("--reason must not be empty")
+    registry = load_registry(repo)
+    target = require_active(registry, model, version)
+    by = gitutil.user_identity(repo)
+
+    def body(when: int) -> Body:
+        details = {"action": "deprecate", "model": model, "version": version}
+        details.update({"by": by, "at": iso_utc(when), "reason": reason})
+        return f"Deprecate {model} {version}: {reason}", {
+            "registry_event": STAGE_EVENT_SCHEMA,
+            **details,
+        }
+
+    tag = grammar.deregister_tag(model, version)
+    remote = write_tag(repo, registry, model, tag, target.commit, body, push)
+    return {
+        "model": model,
+        "version": version,
+        "commit": target.commit,
+        "tag": tag,
+        "pushed_to": remote,
+    }
+
+
+def assign(
+    repo: Path,
+    registry: Registry,
+    target: Version,
+    stage: str,
+    details: dict[str, Any],
+    push: bool,
+) -> dict[str, Any]:
+    by = gitutil.user_identity(repo)
+    model = target.model
+
+    def body(when: int) -> Body:
+        verb = "Roll back" if details["action"] == "rollback" else "Promote"
+        reason = f": {details['reason']}" if details.get("reason") else ""
+        event = {"registry_event": STAGE_EVENT_SCHEMA, "model": model, "version": target.version}
+        event.update({"stage": stage, "by": by, "at": iso_utc(when), **details})
+        return f"{verb} {model} {target.version} to {stage}{reason}", event
+
+    tag = grammar.assign_tag(model, stage, registry.next_counter(model))
+    remote = write_tag(repo, registry, model, tag, target.commit, body, push)
+    result = {"model": model, "version": target.version, "stage": stage, "commit": target.commit}
+    result.update({"tag": tag, "pushed_to": remote, "previous": details["previous"]})
+    return result
+
+
+def write_tag(
+    repo: Path,
+    registry: Registry,
+    model: str,
+    tag: str,
+    commit: str,
+    body: Callable[[int], Body],
+    push: bool,
+) -> str | None:
+    """Create one tag (later than every tag of the model), push it if asked."""
+    remote = gitutil.default_remote(repo) if push else None
+    when = gitutil.wait_past(registry.last_time(model))
+    first_line, payload = body(when)
+    gitutil.create_tag(repo, tag, commit, tag_message(first_line, payload), when)
+    if remote is None:
+        return None
+    complaint = gitutil.push_tag(repo, remote, tag)
+    if complaint is not None:
+        gitutil.delete_local_tag(repo, tag)
+        raise RegistryError(
+            f"push of {tag} to {remote} was refused ({complaint}); the local tag was "
+            "deleted, nothing changed: git fetch --tags, then try again"
+        )
+    return remote
+
+
+def require_stage_name(stage: str) -> None:
+    if not grammar.is_valid_name(stage):
+        raise RegistryError(
+            f"invalid stage name {stage!r}: use letters, digits, '-', '_', '/', "
+            "starting and ending with a letter or digit (GTO's name rule)"
+        )
+
+
+def require_active(registry: Registry, model: str, version: str) -> Version:
+    found = registry.version(model, version)
+    if found.deprecated:
+        raise RegistryError(f"{model} {version} is deprecated")
+    return found
+
+
+def gated_stages(repo: Path) -> list[str]:
+    params = read_yaml(repo / "params.yaml") if (repo / "params.yaml").exists() else {}
+    extra = (params.get("gate") or {}).get("stages") or []
+    if not isinstance(extra, list):
+        raise RegistryError("params.yaml: gate.stages must be a list of stage names")
+    return [*ALWAYS_GATED, *map(str, extra)]
+
+
+def run_gate(repo: Path, candidate: Version, production: Version | None):
+    # imported here: the gate pulls in sklearn, which the read commands must not load
+    try:
+        from ..gate import check_promotion
+    except ImportError as exc:
+        raise RegistryError(f"cannot run the promotion gate: {exc}") from None
+    return check_promotion(repo, candidate, production)
+
+
+def gate_summary(gate) -> str:
+    # GateResult.summary may be a method or a plain attribute
+    summary = gate.summary
+    return summary() if callable(summary) else str(summary)

@@ -1,0 +1,201 @@
+"""Thin wrappers around the git command line (the only way the registry talks to git)."""
+
+import os
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from .errors import RegistryError
+
+# One for-each-ref record: fields joined by NUL, which no ref name or tag message
+# can contain, so messages with any text (newlines, tabs, JSON) split safely.
+TAG_FIELDS = (
+    "%(refname)",
+    "%(objecttype)",
+    "%(objectname)",
+    "%(*objectname)",
+    "%(taggerdate:unix)",
+    "%(taggername)",
+    "%(taggeremail)",
+    "%(contents)",
+)
+TAG_FORMAT = "%00".join(TAG_FIELDS) + "%00"
+
+
+class RawTag(NamedTuple):
+    """One tag as git stores it (a tuple: 10,000 of them are built per read)."""
+
+    name: str
+    target: str
+    time: int
+    tagger_name: str
+    tagger_email: str
+    message: str
+    annotated: bool = True
+
+
+def git(
+    repo: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess:
+    """Run ``git -C repo args``; on failure raise one line with git's own complaint."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(repo), *args],
+            capture_output=True,
+            text=True,
+            input=stdin,
+            env={**os.environ, **env} if env else None,
+        )
+    except FileNotFoundError:
+        raise RegistryError("git is not installed or not on PATH") from None
+    if check and result.returncode != 0:
+        complaint = _last_line(result.stderr) or f"exit code {result.returncode}"
+        raise RegistryError(f"git {args[0]} failed: {complaint}")
+    return result
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def repo_root(start: Path) -> Path:
+    result = git(start, "rev-parse", "--show-toplevel", check=False)
+    if result.returncode != 0:
+        raise RegistryError(f"{start} is not inside a git repository")
+    return Path(result.stdout.strip())
+
+
+def read_tags(repo: Path) -> list[RawTag]:
+    """Every tag in one ``git for-each-ref`` process (lightweight ones flagged).
+
+    Records are parsed while git is still writing them, so at 10,000 tags the
+    parsing overlaps git's own work instead of adding to it.
+    """
+    args = ["git", "-C", str(repo), "for-each-ref", f"--format={TAG_FORMAT}", "refs/tags/"]
+    try:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except FileNotFoundError:
+        raise RegistryError("git is not installed or not on PATH") from None
+    with proc:
+        tags = _parse_stream(proc.stdout)
+        complaint = proc.stderr.read().decode(errors="replace")
+    if proc.returncode != 0:
+        if "not a git repository" in complaint:
+            raise RegistryError(f"{repo} is not inside a git repository")
+        raise RegistryError(f"git for-each-ref failed: {_last_line(complaint)}")
+    return tags
+
+
+def _parse_stream(stream) -> list[RawTag]:
+    width = len(TAG_FIELDS)
+    tags: list[RawTag] = []
+    pending: list[bytes] = []
+    tail = b""
+    for chunk in iter(lambda: stream.read1(1 << 16), b""):
+        fields = (tail + chunk).split(b"\0")
+        tail = fields.pop()  # an unfinished field: wait for the next chunk
+        pending.extend(fields)
+        complete = len(pending) - len(pending) % width
+        for start in range(0, complete, width):
+            tags.append(_raw_tag(pending[start : start + width]))
+        del pending[:complete]
+    return tags
+
+
+def _raw_tag(raw: Sequence[bytes]) -> RawTag:
+    fields = [f.decode("utf-8", errors="replace") for f in raw]
+    refname, objtype, objectname, peeled, date, name, email, message = fields
+    # git ends each record with a newline, which lands in front of the next refname
+    refname = refname.lstrip("\n")
+    if objtype != "tag" or not peeled:
+        # lightweight tags are not events (GTO skips them) but still count for N
+        return RawTag(refname[len("refs/tags/") :], objectname, 0, "", "", "", False)
+    return RawTag(
+        name=refname[len("refs/tags/") :],
+        target=peeled,
+        time=int(date or 0),
+        tagger_name=name,
+        tagger_email=email.strip("<>"),
+        message=message,
+    )
+
+
+def head_commit(repo: Path) -> str:
+    result = git(repo, "rev-parse", "--verify", "HEAD^{commit}", check=False)
+    if result.returncode != 0:
+        raise RegistryError("the repository has no commit yet: commit before registering")
+    return result.stdout.strip()
+
+
+def dirty_paths(repo: Path) -> list[str]:
+    """Modified, staged or untracked (not ignored) paths."""
+    out = git(repo, "status", "--porcelain", "--untracked-files=all").stdout
+    return [line[3:] for line in out.splitlines() if line.strip()]
+
+
+def user_identity(repo: Path) -> str:
+    name = git(repo, "config", "user.name", check=False).stdout.strip()
+    email = git(repo, "config", "user.email", check=False).stdout.strip()
+    if not name or not email:
+        raise RegistryError(
+            "git user.name / user.email are not set: run git config user.name 'You' "
+            "and git config user.email you@example.com"
+        )
+    return f"{name} <{email}>"
+
+
+def wait_past(last_time: int) -> int:
+    """Sleep until the clock is past ``last_time`` (unix seconds) and return now.
+
+    GTO orders events by tagger time at one-second resolution, so each new tag of
+    a model must be strictly later than the previous one for both tools to agree.
+    """
+    now = int(time.time())
+    while now <= last_time:
+        time.sleep(last_time + 1 - time.time() + 0.01)
+        now = int(time.time())
+    return now
+
+
+def create_tag(repo: Path, name: str, commit: str, message: str, when: int) -> None:
+    """Create an annotated tag; git refuses (and we report) if the name exists."""
+    env = {"GIT_COMMITTER_DATE": f"{when} +0000"}
+    # whitespace cleanup keeps a reason that starts with '#' (strip would drop it)
+    args = ("tag", "-a", "--cleanup=whitespace", name, commit, "-F", "-")
+    result = git(repo, *args, env=env, check=False, stdin=message)
+    if result.returncode != 0:
+        raise RegistryError(f"could not create tag {name}: {_last_line(result.stderr)}")
+
+
+def default_remote(repo: Path) -> str:
+    """The current branch's upstream remote, else ``origin``; error if there is none."""
+    remotes = git(repo, "remote").stdout.split()
+    branch = git(repo, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).stdout.strip()
+    if branch:
+        upstream = git(repo, "config", f"branch.{branch}.remote", check=False).stdout.strip()
+        if upstream in remotes:
+            return upstream
+    if "origin" in remotes:
+        return "origin"
+    if len(remotes) == 1:
+        return remotes[0]
+    raise RegistryError("--push: no git remote to push to (add one: git remote add origin URL)")
+
+
+def push_tag(repo: Path, remote: str, tag: str) -> str | None:
+    """Push one tag; return git's one-line complaint if the remote refused it."""
+    result = git(repo, "push", "--quiet", remote, f"refs/tags/{tag}", check=False)
+    if result.returncode == 0:
+        return None
+    return _last_line(result.stderr) or f"exit code {result.returncode}"
+
+
+def delete_local_tag(repo: Path, tag: str) -> None:
+    git(repo, "tag", "-d", tag)

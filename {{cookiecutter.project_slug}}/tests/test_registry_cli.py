@@ -1,0 +1,331 @@
+"""The registry CLI on real git + DVC repositories with bare remotes."""
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from registry_helpers import (
+    MODEL_NAME,
+    call,
+    call_json,
+    copy_project,
+    git,
+    make_project,
+    remote_tags,
+    retrain,
+    tag_names,
+    tool_env,
+)
+
+from {{ cookiecutter.package_name }}.registry.store import load_registry
+
+PACKAGE = "{{ cookiecutter.package_name }}"
+
+
+@pytest.fixture(scope="module")
+def two_versions(tmp_path_factory) -> Path:
+    """v1.0.0 (accuracy 0.9) and v1.1.0 (accuracy 0.92), nothing staged."""
+    repo = make_project(tmp_path_factory.mktemp("two-versions"))
+    assert main_ok(repo, "register")
+    retrain(repo, 0.92)
+    assert main_ok(repo, "register", "--bump", "minor")
+    return repo
+
+
+def main_ok(repo: Path, *args: str) -> bool:
+    from {{ cookiecutter.package_name }}.registry.cli import main
+
+    return main([args[0], "-C", str(repo), *args[1:]]) == 0
+
+
+@pytest.fixture
+def repo(two_versions, tmp_path) -> Path:
+    return copy_project(two_versions, tmp_path / "copy")
+
+
+def refused(capsys, repo: Path, *args: str) -> str:
+    """Run a command that must fail: one error line, exit 1, no tag changed."""
+    before = tag_names(repo)
+    code, out, err = call(capsys, repo, *args)
+    assert code == 1, out
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert tag_names(repo) == before
+    return err
+
+
+def test_register_writes_manifest_of_head(capsys, tmp_path):
+    repo = make_project(tmp_path)
+    code, out, _ = call(capsys, repo, "register")
+    assert code == 0 and f"registered {MODEL_NAME} v1.0.0" in out
+    message = git(repo, "tag", "-l", "--format=%(contents)", f"{MODEL_NAME}@v1.0.0").stdout
+    first_line, blank, body = message.partition("\n\n")
+    assert first_line == f"Register {MODEL_NAME} v1.0.0" and blank
+    manifest = json.loads(body)
+    weights = repo / "models" / MODEL_NAME / "model.skops"
+    files = manifest["artifact"]["files"]
+    assert files["model.skops"]["sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert files["model.skops"]["bytes"] == weights.stat().st_size
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    raw = next(d for d in lock["stages"]["prepare"]["deps"] if d["path"] == "data/raw/dataset.csv")
+    assert manifest["data"]["data/raw/dataset.csv"] == raw["md5"]
+    assert manifest["commit"] == git(repo, "rev-parse", "HEAD").stdout.strip()
+    assert manifest["params"]["train"]["quality"] == 0.9
+    assert manifest["metrics"]["evaluation"]["accuracy"] == 0.9
+    assert manifest["gate"]["passed"] is True
+    assert manifest["environment"]["packages"] == {"scikit-learn": "1.0"}
+    assert manifest["environment"]["registered_with_python"].count(".") == 2
+    assert manifest["author"] == "Ada Lovelace <ada@example.com>"
+    assert git(repo, "cat-file", "-t", f"{MODEL_NAME}@v1.0.0").stdout.strip() == "tag"
+
+
+def test_register_bumps_patch_by_default_and_takes_explicit_versions(capsys, repo):
+    retrain(repo, 0.93)
+    assert call_json(capsys, repo, "register")["version"] == "v1.1.1"
+    retrain(repo, 0.94)
+    assert call_json(capsys, repo, "register", "--version", "2.0.0")["version"] == "v2.0.0"
+
+
+def test_register_refuses_a_dirty_work_tree(capsys, repo):
+    (repo / "params.yaml").write_text((repo / "params.yaml").read_text() + "\n# edit\n")
+    assert "work tree is dirty (params.yaml)" in refused(capsys, repo, "register")
+
+
+def test_register_refuses_a_stale_pipeline(capsys, repo):
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["train"]["seed"] = 99
+    (repo / "params.yaml").write_text(yaml.safe_dump(params))
+    git(repo, "commit", "-qam", "change seed, forget repro")
+    err = refused(capsys, repo, "register")
+    assert "pipeline is not up to date (changed: train)" in err
+
+
+def test_register_refuses_a_failed_gate(capsys, repo):
+    retrain(repo, 0.5)
+    assert "gate failed" in refused(capsys, repo, "register")
+
+
+def test_register_refuses_a_registered_head(capsys, repo):
+    assert f"already registered as {MODEL_NAME} v1.1.0" in refused(capsys, repo, "register")
+
+
+@pytest.mark.parametrize(
+    ("version", "problem"),
+    [
+        ("v1.1.0", "version v1.1.0 of classifier already exists"),
+        ("v1.0.5", "not greater than the latest version v1.1.0"),
+        ("v1.2", "invalid version 'v1.2'"),
+    ],
+)
+def test_register_refuses_bad_versions(capsys, repo, version, problem):
+    retrain(repo, 0.95)
+    assert problem.replace("classifier", MODEL_NAME) in refused(
+        capsys, repo, "register", "--version", version
+    )
+
+
+def test_promote_rollback_keep_history_and_walk_back(capsys, repo):
+    retrain(repo, 0.95)
+    assert call_json(capsys, repo, "register")["version"] == "v1.1.1"
+    for version in ("v1.0.0", "v1.1.0", "v1.1.1"):
+        call_json(capsys, repo, "promote", version, "--stage", "staging")
+    first = call_json(capsys, repo, "rollback", "--stage", "staging", "--reason", "bad latency")
+    assert (first["previous"], first["version"]) == ("v1.1.1", "v1.1.0")
+    second = call_json(capsys, repo, "rollback", "--stage", "staging", "--reason", "still bad")
+    assert (second["previous"], second["version"]) == ("v1.1.0", "v1.0.0")
+    assert "no earlier version" in refused(
+        capsys, repo, "rollback", "--stage", "staging", "--reason", "x"
+    )
+    named = call_json(
+        capsys, repo, "rollback", "--stage", "staging", "--to", "v1.1.1", "--reason", "fixed"
+    )
+    assert named["version"] == "v1.1.1"
+    stage_tags = [t for t in tag_names(repo) if "#staging#" in t]
+    assert len(stage_tags) == 6  # nothing deleted or moved: every event is a new tag
+    registry = load_registry(repo)
+    assert registry.stage_version(MODEL_NAME, "staging").version == "v1.1.1"
+    rollback_event = registry.events(MODEL_NAME)[-1].details
+    assert rollback_event["action"] == "rollback" and rollback_event["reason"] == "fixed"
+
+
+def test_stage_counters_and_tagger_times_strictly_increase(capsys, repo):
+    call_json(capsys, repo, "promote", "v1.0.0", "--stage", "staging")
+    call_json(capsys, repo, "promote", "v1.1.0", "--stage", "staging")
+    call_json(capsys, repo, "deprecate", "v1.0.0", "--reason", "leaky feature")
+    events = load_registry(repo).events(MODEL_NAME)
+    times = [e.time for e in events]
+    assert times == sorted(set(times)), "each tag must be at least one second after the last"
+    assert [e.tag for e in events][2:] == [
+        f"{MODEL_NAME}#staging#1",
+        f"{MODEL_NAME}#staging#2",
+        f"{MODEL_NAME}@v1.0.0!",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (("promote", "v9.9.9", "--stage", "staging"), "unknown version 'v9.9.9'"),
+        (("promote", "v1.0.0", "--stage=-staging"), "invalid stage name '-staging'"),
+        (("promote", "v1.0.0", "--stage", "prod#1"), "invalid stage name 'prod#1'"),
+        (("promote", "v1.0.0", "--stage", "staging", "--force"), "--force needs --reason"),
+        (("rollback", "--stage", "nowhere", "--reason", "x"), "unknown stage 'nowhere'"),
+        (("rollback", "--stage", "staging"), "the following arguments are required: --reason"),
+        (("show", "nowhere"), "unknown version or stage 'nowhere'"),
+        (("diff", "v1.0.0", "v7.0.0"), "unknown version or stage 'v7.0.0'"),
+        (("deprecate", "v3.0.0", "--reason", "x"), "unknown version 'v3.0.0'"),
+        (("query", "accuracy >> 1"), "unexpected token '>'"),
+        (("query", "acuracy > 0.5"), "unknown field 'acuracy'"),
+        (("query", "accuracy > 0.5", "--stage", "nowhere"), "unknown stage 'nowhere'"),
+    ],
+)
+def test_bad_input_is_one_line_and_changes_nothing(capsys, repo, args, problem):
+    assert problem in refused(capsys, repo, *args)
+
+
+def test_promote_refuses_twice_and_deprecated_versions(capsys, repo):
+    call_json(capsys, repo, "promote", "v1.0.0", "--stage", "staging")
+    assert "already in stage staging" in refused(
+        capsys, repo, "promote", "v1.0.0", "--stage", "staging"
+    )
+    call_json(capsys, repo, "deprecate", "v1.1.0", "--reason", "broken")
+    assert "v1.1.0 is deprecated" in refused(
+        capsys, repo, "promote", "v1.1.0", "--stage", "staging"
+    )
+    assert "v1.1.0 is deprecated" in refused(
+        capsys, repo, "deprecate", "v1.1.0", "--reason", "again"
+    )
+
+
+def test_deprecate_moves_latest_and_frees_the_stage(capsys, repo):
+    call_json(capsys, repo, "promote", "v1.1.0", "--stage", "staging")
+    result = call_json(capsys, repo, "deprecate", "v1.1.0", "--reason", "leaky feature")
+    assert result["tag"] == f"{MODEL_NAME}@v1.1.0!"
+    listing = call_json(capsys, repo, "list")
+    assert listing["latest"] == "v1.0.0" and listing["stages"] == {}
+    assert [v["deprecated"] for v in listing["versions"]] == [False, True]
+    retrain(repo, 0.97)
+    # a deprecated version's number is never reused
+    err = refused(capsys, repo, "register", "--version", "v1.1.0")
+    assert f"version v1.1.0 of {MODEL_NAME} already exists" in err
+    assert call_json(capsys, repo, "register")["version"] == "v1.1.1"
+
+
+def test_list_show_history_human_and_json(capsys, repo):
+    call_json(capsys, repo, "promote", "v1.1.0", "--stage", "staging", "--reason", "canary ok")
+    code, out, _ = call(capsys, repo, "list")
+    assert code == 0 and f"{MODEL_NAME}: latest v1.1.0; staging v1.1.0" in out
+    assert "v1.0.0" in out and "active" in out
+    shown = call_json(capsys, repo, "show", "staging")
+    assert (
+        shown["version"] == "v1.1.0"
+        and shown["manifest"]["metrics"]["evaluation"]["accuracy"] == 0.92
+    )
+    code, out, _ = call(capsys, repo, "show", "v1.0.0")
+    assert "metrics.evaluation.accuracy" in out and "0.9" in out
+    history = call_json(capsys, repo, "history")
+    assert [(e["event"], e["version"], e["stage"]) for e in history] == [
+        ("register", "v1.0.0", None),
+        ("register", "v1.1.0", None),
+        ("assign", "v1.1.0", "staging"),
+    ]
+    assert "canary ok" in history[-1]["message"]
+
+
+def test_query_filters_by_metric_author_since_and_stage(capsys, repo):
+    found = call_json(capsys, repo, "query", "accuracy > 0.91")
+    assert [v["version"] for v in found] == ["v1.1.0"] and found[0]["values"] == {"accuracy": 0.92}
+    assert len(call_json(capsys, repo, "query", "accuracy >= 0.9 and f1 > 0")) == 2
+    assert call_json(capsys, repo, "query", "accuracy > 0", "--author", "nobody") == []
+    assert len(call_json(capsys, repo, "query", "accuracy > 0", "--author", "ADA@example")) == 2
+    assert len(call_json(capsys, repo, "query", "accuracy > 0", "--since", "30d")) == 2
+    assert call_json(capsys, repo, "query", "accuracy > 0", "--since", "2999-01-01") == []
+    call_json(capsys, repo, "promote", "v1.0.0", "--stage", "staging")
+    staged = call_json(capsys, repo, "query", "accuracy > 0", "--stage", "staging")
+    assert [v["version"] for v in staged] == ["v1.0.0"]
+
+
+def test_diff_marks_changed_rows(capsys, repo):
+    diff = call_json(capsys, repo, "diff", "v1.0.0", "v1.1.0")
+    changed = {f"{r['section']}.{r['key']}" for r in diff["rows"] if r["changed"]}
+    assert changed == {
+        "params.train.quality",
+        "metrics.evaluation.accuracy",
+        "metrics.evaluation.f1",
+        "metrics.gate.candidate",
+    }
+    code, out, _ = call(capsys, repo, "diff", "v1.0.0", "v1.1.0")
+    line = next(x for x in out.splitlines() if "params.train.quality" in x)
+    assert line.startswith("*") and "0.9" in line and "0.92" in line
+    assert "data.data/raw/dataset.csv" in out
+
+
+def test_push_sends_only_the_new_tag(capsys, repo):
+    result = call_json(capsys, repo, "promote", "v1.1.0", "--stage", "staging", "--push")
+    assert result["pushed_to"] == "origin"
+    assert remote_tags(repo) == [f"{MODEL_NAME}#staging#1"]
+
+
+def test_two_clones_pushing_the_same_version_one_wins(capsys, repo, tmp_path):
+    remote = repo.parent / "remote.git"
+    git(repo, "push", "-q", "origin", "main", "--tags")
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    git(other, "config", "user.name", "Bob")
+    git(other, "config", "user.email", "bob@example.com")
+    retrain(repo, 0.95)
+    # the other clone has no DVC cache: give it its own commit with the same pipeline state
+    other_repo_cache = repo / ".dvc" / "cache"
+    git(other, "fetch", "-q", str(repo), "main")
+    git(other, "merge", "-q", "--ff-only", "FETCH_HEAD")
+    git(other, "commit", "-q", "--allow-empty", "-m", "bob's build")
+    subprocess.run(["cp", "-r", str(other_repo_cache), str(other / ".dvc")], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "dvc", "checkout", "-q"], cwd=other, env=tool_env(), check=True
+    )
+    won = call_json(capsys, repo, "register", "--push")
+    assert won["version"] == "v1.1.1" and won["pushed_to"] == "origin"
+    err = refused(capsys, other, "register", "--push")
+    assert (
+        "push of classifier@v1.1.1 to origin was refused".replace("classifier", MODEL_NAME) in err
+    )
+    assert "local tag was deleted" in err
+    remote_commit = git(
+        repo, "ls-remote", "origin", f"refs/tags/{MODEL_NAME}@v1.1.1" + "^{}"
+    ).stdout.split()[0]
+    assert remote_commit == won["commit"]
+    # nothing lost: after fetching, the loser registers the next version
+    git(other, "fetch", "-q", "--tags", "origin")
+    assert call_json(capsys, other, "register", "--push")["version"] == "v1.1.2"
+
+
+def test_read_path_loads_no_heavy_modules(repo):
+    probe = (
+        "import sys\n"
+        f"from {PACKAGE}.registry.cli import main\n"
+        "for args in (['list'], ['history'], ['show', 'v1.0.0'], ['diff', 'v1.0.0', 'v1.1.0'],"
+        " ['query', 'accuracy > 0']):\n"
+        f"    assert main([*args, '-C', {str(repo)!r}, '--json']) == 0\n"
+        "heavy = ('dvc', 'sklearn', 'pandas', 'yaml', 'numpy')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=tool_env()
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_module_entry_point_runs(repo):
+    result = subprocess.run(
+        [sys.executable, "-m", f"{PACKAGE}.registry", "list", "--json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=tool_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["latest"] == "v1.1.0"
