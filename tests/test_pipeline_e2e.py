@@ -52,7 +52,7 @@ def test_repro_trains_evaluates_and_passes_gate(cookies, dataset, metrics):
     assert gate["passed"] is True, gate
     assert gate["candidate"] == pytest.approx(evaluation[gate["metric"]])
     signature = json.loads((project / "models" / "classifier" / "signature.json").read_text())
-    assert signature["weights_sha256"] == weights_sha256(project)
+    assert signature["weights"]["sha256"] == weights_sha256(project)
     holdout_rows = len((project / "data" / "prepared" / "holdout.csv").read_text().splitlines()) - 1
     assert holdout_rows > 20
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 
@@ -34,6 +35,10 @@ def test_passing_gate_writes_a_deterministic_verdict(trained, task):
     )
     assert [check["name"] for check in verdict["checks"]] == ["min_value"]
     assert verdict["checks"][0]["threshold"] == verdict["min_value"]
+    assert verdict["production"] is None and "only the absolute floor" in verdict["note"]
+    holdout = ProjectPaths(trained).holdout_csv
+    assert verdict["holdout"]["sha256"] == hashlib.sha256(holdout.read_bytes()).hexdigest()
+    assert verdict["summary"].startswith("gate passed: ")
     first = path.read_bytes()
     gate.run(trained)
     assert path.read_bytes() == first  # no timestamps: a no-op dvc repro keeps git clean

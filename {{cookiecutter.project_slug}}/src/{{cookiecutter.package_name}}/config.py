@@ -17,7 +17,7 @@ from . import estimators, metrics
 from .errors import ProjectError
 
 MODEL_NAME = {{ cookiecutter.model_name | tojson }}
-GATE_TESTS = ("none", "bootstrap", "permutation")
+GATE_TESTS = ("none", "bootstrap", "mcnemar")
 MAX_SEED = 2**32 - 1
 
 
@@ -217,7 +217,7 @@ def load_train(path: Path, task: str) -> TrainParams:
 def load_gate(path: Path, task: str) -> GateParams:
     section = load_section(path, "gate")
     known = {"metric", "greater_is_better", "min_value", "max_regression"}
-    # stages: which stages promote gates (read by the registry, listed here so it is allowed)
+    # stages: which stages promote gates besides production (read by the registry)
     section.reject_unknown(known | {"test", "alpha", "n_resamples", "seed", "stages"})
     stages = section.get("stages", [], optional=True)
     if not isinstance(stages, list) or not all(isinstance(name, str) for name in stages):
@@ -228,12 +228,19 @@ def load_gate(path: Path, task: str) -> GateParams:
         greater = metrics.GREATER_IS_BETTER[metric]
     elif not isinstance(greater, bool):
         raise section.error("greater_is_better", f"must be true, false or null, got {greater!r}")
+    test = section.choice("test", GATE_TESTS) if "test" in section.values else "none"
+    if test == "mcnemar" and metric != "accuracy":
+        raise section.error(
+            "test",
+            f"mcnemar compares paired correctness, so it needs metric accuracy "
+            f"(classification), not {metric}: use bootstrap",
+        )
     return GateParams(
         metric=metric,
         greater_is_better=greater,
         min_value=section.number("min_value", -math.inf, math.inf),
         max_regression=section.number("max_regression", 0.0, math.inf),
-        test=section.choice("test", GATE_TESTS) if "test" in section.values else "none",
+        test=test,
         alpha=section.number("alpha", 0.0, 1.0, inclusive=False)
         if "alpha" in section.values
         else 0.05,

@@ -8,8 +8,6 @@ leaves the work tree clean) and a failed gate exits non-zero, so ``dvc repro`` f
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -22,10 +20,8 @@ from sklearn.base import BaseEstimator
 from .config import GateParams, ProjectPaths, load_gate
 from .errors import ProjectError, run_cli
 from .evaluate import score_model
-from .model_io import load_model
+from .model_io import load_model, sha256_file
 from .schema import Schema, load_schema, read_csv
-
-CHAMPION_MODULE = f"{__package__}.champion"
 
 
 @dataclass(frozen=True)
@@ -80,15 +76,18 @@ class GateResult:
             "min_value": self.params.min_value,
             "max_regression": self.params.max_regression,
             "test": self.params.test,
+            "alpha": self.params.alpha if self.params.test != "none" else None,
             "checks": [asdict(check) for check in self.checks],
             "summary": self.summary(),
             **self.details,
         }
 
     def summary(self) -> str:
-        failed = [check.detail for check in self.checks if not check.passed]
-        verdict = "passed" if self.passed else "failed: " + "; ".join(failed)
-        return f"gate {verdict} ({self.metric} {self.candidate:.4f})"
+        """One line: the failed checks (or all of them), each naming the metric, the
+        values and the threshold."""
+        shown = [check for check in self.checks if not check.passed] or self.checks
+        verdict = "passed" if self.passed else "failed"
+        return f"gate {verdict}: " + "; ".join(check.detail for check in shown)
 
 
 def floor_check(value: float, params: GateParams) -> Check:
@@ -109,30 +108,11 @@ def floor_check(value: float, params: GateParams) -> Check:
 def compare_with_production(
     candidate: Candidate, holdout: pd.DataFrame, params: GateParams, project_dir: Path
 ) -> Comparison:
-    """Checks against the production version on the same hold-out set.
+    """Checks against the version in production now (read from the registry tags), on the
+    same hold-out set; none when nothing is in production."""
+    from . import champion  # champion imports this module's types
 
-    The seam: champion.py (when present) resolves production from the registry tags and
-    returns its checks; without it, or without a production version, there are none.
-    """
-    champion = champion_module()
-    if champion is None:
-        return Comparison()
     return champion.compare(candidate, holdout, params, project_dir)
-
-
-def champion_module():
-    """champion.py when it exists (it resolves production from the registry tags)."""
-    if importlib.util.find_spec(CHAMPION_MODULE) is None:
-        return None
-    return importlib.import_module(CHAMPION_MODULE)
-
-
-def check_promotion(repo_dir: Path, candidate: Any, production: Any) -> GateResult:
-    """Promote's gate: a registered version against the one in production (champion.py)."""
-    champion = champion_module()
-    if champion is None:
-        raise ProjectError("the promotion gate needs champion.py, which this project lacks")
-    return champion.check_promotion(repo_dir, candidate, production)
 
 
 def check_candidate(project_dir: Path) -> GateResult:
@@ -140,11 +120,59 @@ def check_candidate(project_dir: Path) -> GateResult:
     paths = ProjectPaths(project_dir)
     schema = load_schema(paths.schema)
     params = load_gate(paths.params, schema.task)
-    holdout = read_csv(paths.holdout_csv, schema)
+    holdout = read_holdout(paths, schema)
     model = load_model(paths.model_dir)
     candidate = Candidate(model, score_model(model, holdout, schema), schema, paths.model_dir)
-    value = candidate.scores[params.metric]
     comparison = compare_with_production(candidate, holdout, params, project_dir)
+    return verdict(candidate, params, comparison, holdout_record(paths))
+
+
+def check_promotion(project_dir: Path, candidate: Any, production: Any) -> GateResult:
+    """Promote's gate: the registered version ``candidate`` against ``production`` (the
+    version in production at this moment, or None), both loaded from their commits through
+    DVC and sha256-verified, both scored on the project's current hold-out set."""
+    from . import champion
+
+    project_dir = Path(project_dir)
+    paths = ProjectPaths(project_dir)
+    schema = load_schema(paths.schema)
+    params = load_gate(paths.params, schema.task)
+    holdout = read_holdout(paths, schema)
+    loaded = champion.load_version(project_dir, candidate)
+    artifact_path = (candidate.manifest.get("artifact") or {}).get("path", "")
+    scored = Candidate(
+        loaded.model,
+        score_model(loaded.model, holdout, schema),
+        schema,
+        project_dir / artifact_path,
+    )
+    comparison = champion.compare_with(production, scored, holdout, params, project_dir)
+    identity = {"version": candidate.version, "commit": candidate.commit}
+    identity["weights_sha256"] = loaded.weights_sha256
+    return verdict(
+        scored, params, comparison, {**holdout_record(paths), "candidate_version": identity}
+    )
+
+
+def read_holdout(paths: ProjectPaths, schema) -> pd.DataFrame:
+    if not paths.holdout_csv.is_file():
+        raise ProjectError(
+            f"{paths.holdout_csv.relative_to(paths.root)}: not found, the gate scores on it "
+            "(run `dvc pull` or `dvc repro`)"
+        )
+    return read_csv(paths.holdout_csv, schema)
+
+
+def holdout_record(paths: ProjectPaths) -> dict[str, Any]:
+    """Which hold-out set the verdict is about: its bytes' sha256 identifies it."""
+    path = paths.holdout_csv.relative_to(paths.root).as_posix()
+    return {"holdout": {"path": path, "sha256": sha256_file(paths.holdout_csv)}}
+
+
+def verdict(
+    candidate: Candidate, params: GateParams, comparison: Comparison, extra: dict[str, Any]
+) -> GateResult:
+    value = candidate.scores[params.metric]
     checks = [floor_check(value, params), *comparison.checks]
     return GateResult(
         passed=all(check.passed for check in checks),
@@ -155,7 +183,7 @@ def check_candidate(project_dir: Path) -> GateResult:
         production_version=comparison.production_version,
         params=params,
         checks=checks,
-        details=comparison.details,
+        details={**extra, **comparison.details},
     )
 
 

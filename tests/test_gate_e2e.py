@@ -1,0 +1,274 @@
+"""The production gate end to end: real bakes, real `dvc repro`, real tags written by the
+project's own registry CLI, production weights read through DVC at their commit.
+
+One project is built per module (v1.0.0 good and in production, v1.0.1 clearly worse,
+v1.0.2 a little worse) and every test works on its own copy of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import bake_ok, dvc, git, pymod
+
+pytestmark = pytest.mark.slow
+
+
+def set_params(project: Path, section: str, **values) -> None:
+    path = project / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    for key, value in values.items():
+        if key == "hyperparams":
+            params[section]["hyperparams"].update(value)
+        else:
+            params[section][key] = value
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def registry(project: Path, *args: str, check: bool = True):
+    return pymod(project, "registry", *args, check=check)
+
+
+def gate_json(project: Path) -> dict:
+    return json.loads((project / "metrics" / "gate.json").read_text())
+
+
+def commit_all(project: Path, message: str) -> None:
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", message)
+
+
+def train_and_register(project: Path, message: str, **train) -> dict:
+    if train:
+        set_params(project, "train", hyperparams=train)
+    dvc(project, "repro")
+    verdict = gate_json(project)
+    commit_all(project, message)
+    registry(project, "register")
+    return verdict
+
+
+def tags(project: Path) -> set[str]:
+    return set(git(project, "tag").stdout.split())
+
+
+def copy_project(source: Path, into: Path) -> Path:
+    """A private copy (with its .git and DVC cache); its DVC remote is a private copy too,
+    redirected with `dvc remote modify --local` (which DVC honours at every revision)."""
+    target = into / source.name
+    shutil.copytree(source, target, symlinks=True)
+    remote = into / "remote"
+    shutil.copytree(source.parent / f"{source.name}-dvc-remote", remote)
+    dvc(target, "remote", "modify", "--local", "storage", "url", str(remote))
+    return target
+
+
+@pytest.fixture(scope="module")
+def champion_project(cookies_session) -> dict:
+    """v1.0.0 (C=1) in production; v1.0.1 (C=1e-6) and v1.0.2 (C=0.1) registered."""
+    project = bake_ok(cookies_session)
+    started = time.perf_counter()
+    first = train_and_register(project, "Train C=1")
+    seconds_without = time.perf_counter() - started
+    set_params(project, "gate", min_value=0.5)  # let the bad model register
+    worse = train_and_register(project, "Train C=1e-6", C=1e-6)
+    noisy = train_and_register(project, "Train C=0.1", C=0.1)
+    promoted = registry(project, "promote", "v1.0.0", "--stage", "production")
+    dvc(project, "push", "-T")  # every tagged version's weights on the remote
+    return {
+        "project": project,
+        "first_gate": first,
+        "worse_gate": worse,
+        "noisy_gate": noisy,
+        "promote_output": promoted.stdout,
+        "seconds_first_repro": seconds_without,
+    }
+
+
+@pytest.fixture
+def project(champion_project, tmp_path) -> Path:
+    return copy_project(champion_project["project"], tmp_path)
+
+
+def test_without_production_only_the_floor_applies(champion_project):
+    verdict = champion_project["first_gate"]
+    assert verdict["passed"] is True
+    assert verdict["production"] is None and "only the absolute floor" in verdict["note"]
+    assert [check["name"] for check in verdict["checks"]] == ["min_value"]
+    assert "gate passed: accuracy" in champion_project["promote_output"]
+
+
+def test_equal_candidate_passes_and_a_noop_repro_keeps_the_tree_clean(project):
+    set_params(project, "train", hyperparams={"C": 1.0})
+    set_params(project, "gate", min_value=0.8)
+    dvc(project, "repro")
+    verdict = gate_json(project)
+    assert verdict["passed"] is True
+    assert verdict["candidate"] == verdict["baseline"]  # the very same weights
+    production = verdict["production"]
+    tagged = git(project, "rev-list", "-n1", "classifier@v1.0.0").stdout.strip()
+    assert (production["version"], production["commit"]) == ("v1.0.0", tagged)
+    holdout = project / "data" / "prepared" / "holdout.csv"
+    assert verdict["holdout"]["sha256"] == hashlib.sha256(holdout.read_bytes()).hexdigest()
+    check = verdict["checks"][1]
+    assert check["name"] == "max_regression" and check["threshold"] == pytest.approx(
+        verdict["baseline"] - 0.02
+    )
+    commit_all(project, "Back to C=1")
+    dvc(project, "repro")
+    assert git(project, "status", "--porcelain").stdout == ""
+
+
+def test_clearly_worse_candidate_fails_repro_and_is_refused_promotion(project, champion_project):
+    worse = champion_project["worse_gate"]
+    assert worse["production"] is None  # it was registered before anything was in production
+    set_params(project, "train", hyperparams={"C": 1e-6})
+    failed = dvc(project, "repro", check=False)
+    assert failed.returncode != 0
+    verdict = gate_json(project)
+    assert verdict["passed"] is False
+    (check,) = [c for c in verdict["checks"] if c["name"] == "max_regression"]
+    assert check["passed"] is False and check["value"] < check["threshold"] - 0.3
+    print(f"C=1e-6 accuracy {verdict['candidate']:.4f} vs production {verdict['baseline']:.4f}")
+
+    before = tags(project)
+    refused = registry(project, "promote", "v1.0.1", "--stage", "production", check=False)
+    assert refused.returncode != 0
+    (line,) = refused.stderr.strip().splitlines()
+    assert line.startswith("error: gate refused v1.0.1 for production")
+    assert "accuracy 0.6294 vs production v1.0.0 0.9860" in line and "threshold 0.9660" in line
+    assert tags(project) == before
+    assert registry(project, "show", "production").stdout.count("v1.0.0") >= 1
+
+
+def test_forced_promotion_records_the_reason_and_the_failed_numbers(project):
+    promote = ("promote", "v1.0.1", "--stage", "production", "--force")
+    no_reason = registry(project, *promote, check=False)
+    assert no_reason.returncode != 0 and "--reason" in no_reason.stderr
+    before = tags(project)
+    registry(project, *promote, "--reason", "hotfix test")
+    (tag,) = tags(project) - before
+    message = git(project, "tag", "-l", "--format=%(contents)", tag).stdout
+    body = json.loads(message.partition("\n\n")[2])
+    assert body["reason"] == "hotfix test" and body["forced"] is True
+    gate = body["gate"]
+    assert gate["passed"] is False and gate["candidate_version"]["version"] == "v1.0.1"
+    assert gate["production"]["version"] == "v1.0.0"
+    assert gate["candidate"] < gate["checks"][1]["threshold"]
+
+
+@pytest.mark.parametrize(
+    ("max_regression", "test", "passes"),
+    [
+        (0.0, "none", False),  # one row worse: fails without a test
+        (0.02, "none", True),  # worse, but within max_regression
+        (0.0, "bootstrap", True),  # within noise
+        (0.0, "mcnemar", True),
+    ],
+)
+def test_a_small_difference(project, max_regression, test, passes):
+    set_params(project, "gate", max_regression=max_regression, test=test)
+    result = pymod(project, "gate", check=False)
+    assert (result.returncode == 0) is passes, result.stderr
+    verdict = gate_json(project)
+    assert verdict["passed"] is passes
+    assert verdict["baseline"] - verdict["candidate"] == pytest.approx(1 / 143)
+    if test == "none":
+        assert verdict["test_result"] is None
+    else:
+        assert verdict["test_result"]["name"] == test
+        assert verdict["test_result"]["p_value"] > 0.05
+        print(f"{test}: p = {verdict['test_result']['p_value']:.3f}")
+    promoted = registry(project, "promote", "v1.0.2", "--stage", "production", check=False)
+    assert (promoted.returncode == 0) is passes, promoted.stderr
+
+
+def test_production_weights_are_read_from_the_remote_when_the_cache_lacks_them(project):
+    shutil.rmtree(project / ".dvc" / "cache")
+    started = time.perf_counter()
+    pymod(project, "gate")
+    print(f"gate with production fetched from the remote: {time.perf_counter() - started:.1f}s")
+    assert gate_json(project)["production"]["version"] == "v1.0.0"
+
+
+def test_missing_production_weights_name_the_version(project, tmp_path):
+    shutil.rmtree(project / ".dvc" / "cache")
+    empty = tmp_path / "empty-remote"
+    empty.mkdir()
+    dvc(project, "remote", "modify", "--local", "storage", "url", str(empty))
+    result = pymod(project, "gate", check=False)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: classifier v1.0.0 (commit ")
+    assert "cannot load its weights models/classifier from the DVC cache or the DVC remote" in line
+    assert git(project, "status", "--porcelain").stdout == ""  # nothing half-written
+
+
+def test_tampered_production_weights_are_refused(project):
+    manifest = json.loads(
+        git(project, "tag", "-l", "--format=%(contents)", "classifier@v1.0.0").stdout.partition(
+            "\n\n"
+        )[2]
+    )
+    listing_md5 = manifest["artifact"]["md5"]
+    cache = project / ".dvc" / "cache" / "files" / "md5"
+    listing = json.loads((cache / listing_md5[:2] / listing_md5[2:]).read_text())
+    (weights_md5,) = [e["md5"] for e in listing if e["relpath"] == "model.skops"]
+    weights = cache / weights_md5[:2] / weights_md5[2:]
+    weights.chmod(0o644)
+    data = bytearray(weights.read_bytes())
+    data[200] ^= 0xFF
+    weights.write_bytes(bytes(data))
+
+    for result in (
+        pymod(project, "gate", check=False),
+        registry(project, "promote", "v1.0.2", "--stage", "production", check=False),
+    ):
+        assert result.returncode != 0
+        (line,) = result.stderr.strip().splitlines()
+        assert "classifier v1.0.0" in line and "refusing tampered or corrupted weights" in line
+
+
+def test_mcnemar_needs_accuracy(project):
+    set_params(project, "gate", metric="f1", test="mcnemar")
+    result = pymod(project, "gate", check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: params.yaml: gate.test: mcnemar")
+
+
+def test_regression_with_a_lower_is_better_metric(cookies):
+    project = bake_ok(cookies, dataset="diabetes")
+    set_params(project, "gate", metric="rmse", min_value=100.0, max_regression=1.0)
+    first = train_and_register(project, "Train ridge alpha=1")
+    assert first["greater_is_better"] is False
+    registry(project, "promote", "v1.0.0", "--stage", "production")
+
+    set_params(project, "train", hyperparams={"alpha": 1.2})  # a hair different: passes
+    dvc(project, "repro")
+    close = gate_json(project)
+    assert close["passed"] is True and close["production"]["version"] == "v1.0.0"
+    assert abs(close["candidate"] - close["baseline"]) < 1.0
+
+    set_params(project, "train", hyperparams={"alpha": 1000.0})  # far too smooth: fails
+    failed = dvc(project, "repro", check=False)
+    assert failed.returncode != 0
+    verdict = gate_json(project)
+    (check,) = [c for c in verdict["checks"] if c["name"] == "max_regression"]
+    assert check["threshold"] == pytest.approx(verdict["baseline"] + 1.0)
+    assert check["passed"] is False and check["value"] > check["threshold"]
+    assert "is above the threshold" in check["detail"]
+    print(f"rmse {verdict['candidate']:.2f} vs production {verdict['baseline']:.2f}")
+
+    set_params(project, "gate", test="bootstrap")
+    assert pymod(project, "gate", check=False).returncode == 1
+    assert gate_json(project)["test_result"]["p_value"] < 0.05
+    set_params(project, "gate", test="mcnemar")
+    wrong = pymod(project, "gate", check=False)
+    assert wrong.returncode == 1 and "params.yaml: gate.test: mcnemar" in wrong.stderr

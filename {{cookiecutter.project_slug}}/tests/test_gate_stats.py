@@ -1,0 +1,201 @@
+"""The gate's paired statistics on synthetic arrays (fast: no git, no DVC)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from pipeline_helpers import edit_params, write_project
+
+from {{ cookiecutter.package_name }} import config, metrics, stats
+from {{ cookiecutter.package_name }}.champion import production_check
+from {{ cookiecutter.package_name }}.errors import ProjectError
+
+RNG = np.random.default_rng(0)
+
+
+def gate_params(**overrides) -> config.GateParams:
+    values = {
+        "metric": "accuracy",
+        "greater_is_better": True,
+        "min_value": 0.5,
+        "max_regression": 0.0,
+        "test": "none",
+        "alpha": 0.05,
+        "n_resamples": 500,
+        "seed": 1,
+    }
+    values.update(overrides)
+    return config.GateParams(**values)
+
+
+def accuracy_on(y_true: np.ndarray, y_pred: np.ndarray):
+    return lambda rows: stats.metric_value("accuracy", y_true[rows], y_pred[rows])
+
+
+def flip(labels: np.ndarray, count: int) -> np.ndarray:
+    """A copy of ``labels`` with the first ``count`` binary labels wrong."""
+    changed = labels.copy()
+    changed[:count] = 1 - changed[:count]
+    return changed
+
+
+def bootstrap(y_true, candidate, production, **kwargs):
+    options = {
+        "greater_is_better": True,
+        "max_regression": 0.0,
+        "alpha": 0.05,
+        "n_resamples": 500,
+        "seed": 3,
+    }
+    options.update(kwargs)
+    return stats.paired_bootstrap(
+        accuracy_on(y_true, candidate), accuracy_on(y_true, production), len(y_true), **options
+    )
+
+
+@pytest.mark.parametrize("classes", [[0, 1], [0, 1, 2]])
+def test_metric_value_matches_the_evaluation_metrics(classes):
+    y_true = RNG.choice(classes, 200)
+    proba = RNG.dirichlet(np.ones(len(classes)), 200)
+    y_pred = np.where(RNG.random(200) < 0.7, y_true, RNG.choice(classes, 200))
+    expected = metrics.classification_metrics(pd.Series(y_true), y_pred, proba, classes)
+    for name, value in expected.items():
+        assert stats.metric_value(name, y_true, y_pred, proba, classes) == pytest.approx(value)
+
+
+def test_regression_metric_values_match_the_evaluation_metrics():
+    y_true = RNG.normal(100, 30, 150)
+    y_pred = y_true + RNG.normal(0, 10, 150)
+    for name, value in metrics.regression_metrics(pd.Series(y_true), y_pred).items():
+        assert stats.metric_value(name, y_true, y_pred) == pytest.approx(value)
+
+
+def test_regression_amount_is_positive_when_worse_in_either_direction():
+    assert stats.regression_amount(0.90, 0.95, greater_is_better=True) == pytest.approx(0.05)
+    assert stats.regression_amount(12.0, 10.0, greater_is_better=False) == pytest.approx(2.0)
+    assert stats.regression_amount(0.97, 0.95, greater_is_better=True) < 0
+    assert not stats.exceeds(0.98 - 0.96, 0.02)  # float noise is not a regression
+
+
+def test_bootstrap_of_identical_models_is_never_worse():
+    y_true = RNG.integers(0, 2, 120)
+    same = flip(y_true, 10)
+    result = bootstrap(y_true, same, same)
+    assert not result.worse and result.p_value == 1.0
+    assert result.numbers["regression_lower_bound"] == 0.0
+
+
+def test_bootstrap_flags_a_clear_regression_and_is_reproducible():
+    y_true = RNG.integers(0, 2, 200)
+    production, candidate = flip(y_true, 4), flip(y_true, 60)
+    result = bootstrap(y_true, candidate, production)
+    assert result.worse and result.p_value < 0.05
+    assert result.numbers["regression_lower_bound"] > 0.2
+    assert bootstrap(y_true, candidate, production) == result  # same seed, same verdict
+
+
+def test_bootstrap_tolerates_noise_and_respects_the_margin():
+    y_true = RNG.integers(0, 2, 150)
+    production, candidate = flip(y_true, 3), flip(y_true, 5)  # two rows worse
+    noisy = bootstrap(y_true, candidate, production)
+    assert not noisy.worse and noisy.p_value > 0.05
+    clear = flip(y_true, 40)
+    assert bootstrap(y_true, clear, production).worse
+    assert not bootstrap(y_true, clear, production, max_regression=0.5).worse
+
+
+def test_bootstrap_for_lower_is_better_metrics():
+    y_true = RNG.normal(0, 1, 100)
+    good, bad = y_true + RNG.normal(0, 0.1, 100), y_true + RNG.normal(0, 1.0, 100)
+
+    def rmse(pred):
+        return lambda rows: stats.metric_value("rmse", y_true[rows], pred[rows])
+
+    options = {"max_regression": 0.0, "alpha": 0.05, "n_resamples": 300, "seed": 0}
+    worse = stats.paired_bootstrap(rmse(bad), rmse(good), 100, greater_is_better=False, **options)
+    better = stats.paired_bootstrap(rmse(good), rmse(bad), 100, greater_is_better=False, **options)
+    assert worse.worse and not better.worse
+
+
+def test_bootstrap_without_usable_resamples_is_an_error():
+    def never(rows):
+        return math.nan
+
+    with pytest.raises(ValueError, match="resamples gave a metric value"):
+        stats.paired_bootstrap(
+            never,
+            never,
+            10,
+            greater_is_better=True,
+            max_regression=0.0,
+            alpha=0.05,
+            n_resamples=50,
+            seed=0,
+        )
+
+
+def test_mcnemar_exact_one_sided_p_value():
+    # 10 rows only production gets right, 2 only the candidate: P(X >= 10 | Bin(12, 1/2))
+    candidate = np.array([False] * 10 + [True] * 2 + [True] * 50)
+    production = np.array([True] * 10 + [False] * 2 + [True] * 50)
+    result = stats.mcnemar(candidate, production, max_regression=0.0, alpha=0.05)
+    assert result.p_value == pytest.approx((66 + 12 + 1) / 4096)
+    assert result.worse
+    assert result.numbers["only_production_correct"] == 10
+    assert result.numbers["only_candidate_correct"] == 2
+
+
+def test_mcnemar_margin_and_degenerate_cases():
+    candidate = np.array([False] * 10 + [True] * 2 + [True] * 50)
+    production = np.array([True] * 10 + [False] * 2 + [True] * 50)
+    # an allowed drop of 0.2 accuracy on 62 rows covers all 12 discordant rows
+    allowed = stats.mcnemar(candidate, production, max_regression=0.2, alpha=0.05)
+    assert allowed.p_value == 1.0 and not allowed.worse
+    some_margin = stats.mcnemar(candidate, production, max_regression=0.05, alpha=0.05)
+    assert 0.0193 < some_margin.p_value < 1.0
+    same = stats.mcnemar(production, production, max_regression=0.0, alpha=0.05)
+    assert same.p_value == 1.0 and not same.worse
+    one_row = stats.mcnemar(production[1:12], production[:11], max_regression=0.0, alpha=0.05)
+    assert one_row.p_value > 0.05
+
+
+def test_production_check_names_metric_values_and_threshold():
+    failing = production_check(0.90, 0.95, "v1.0.0", gate_params(max_regression=0.02), None)
+    assert not failing.passed and failing.threshold == pytest.approx(0.93)
+    assert failing.detail.startswith("accuracy 0.9000 vs production v1.0.0 0.9500: is below")
+    lower = gate_params(metric="rmse", greater_is_better=False, max_regression=1.0)
+    rmse = production_check(12.0, 10.0, "v2.0.0", lower, None)
+    assert not rmse.passed and rmse.threshold == 11.0 and "is above the threshold" in rmse.detail
+    assert production_check(10.5, 10.0, "v2.0.0", lower, None).passed
+
+
+def test_production_check_defers_to_the_paired_test():
+    not_significant = stats.PairedTest("bootstrap", False, 0.4, "bootstrap: noise", {})
+    check = production_check(0.90, 0.95, "v1.0.0", gate_params(), not_significant)
+    assert check.passed and "is below the threshold" in check.detail
+    assert check.detail.endswith("bootstrap: noise")
+
+
+@pytest.mark.parametrize(
+    ("task", "gate", "message"),
+    [
+        ("regression", {"test": "mcnemar"}, "gate.test: mcnemar compares paired correctness"),
+        ("classification", {"test": "mcnemar", "metric": "f1"}, "needs metric accuracy"),
+        ("classification", {"test": "permutation"}, "gate.test: must be one of none, bootstrap"),
+    ],
+)
+def test_gate_test_validation(tmp_path, task, gate, message):
+    root = write_project(tmp_path, task)
+    edit_params(root, "gate", **gate)
+    with pytest.raises(ProjectError, match=f"^params.yaml: .*{message}"):
+        config.load_gate(root / "params.yaml", task)
+
+
+def test_mcnemar_with_accuracy_is_accepted(tmp_path):
+    root = write_project(tmp_path, "classification")
+    edit_params(root, "gate", test="mcnemar", alpha=0.01)
+    params = config.load_gate(root / "params.yaml", "classification")
+    assert (params.test, params.alpha) == ("mcnemar", 0.01)
