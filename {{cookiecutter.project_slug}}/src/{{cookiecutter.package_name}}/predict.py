@@ -1,0 +1,243 @@
+"""``predict --model DIR --input FILE.csv|FILE.json [--output FILE]``: serve a deployed model.
+
+Nothing is loaded before it is checked: DEPLOYED.json must list every file with the sha256
+it had when it was deployed, and the weights must match signature.json; skops then loads
+them with an explicit list of trusted types (no pickle). The input must match the model's
+signature exactly: the same columns, each of its dtype, no missing values where the
+signature does not allow them. Predictions (and, for a classifier, one probability column
+per class) go to stdout as CSV, or to ``--output`` as CSV or JSON by its extension.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pandas as pd
+
+from .errors import ProjectError, run_cli
+from .model_io import load_model, read_signature, sha256_file
+
+DEPLOYED_FILE = "DEPLOYED.json"
+OUTPUT_FORMATS = (".csv", ".json")
+PREDICTION_COLUMN = "prediction"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A usage problem is one ``error: …`` line, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ProjectError(f"{self.prog}: {message}")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = OneLineParser(prog="predict", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, type=Path, help="a folder made by deploy")
+    parser.add_argument("--input", required=True, type=Path, help="rows to score (.csv, .json)")
+    parser.add_argument("--output", type=Path, help="write here (.csv or .json), not stdout")
+    return parser.parse_args(argv)
+
+
+def predict(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.output is not None and args.output.suffix.lower() not in OUTPUT_FORMATS:
+        raise ProjectError(f"--output {args.output}: use a .csv or .json file name")
+    check_deployment(args.model)
+    model = load_model(args.model)
+    signature = read_signature(args.model)
+    frame = read_input(args.input)
+    # CSV cells are text to parse; JSON values already carry their type, so "1.5" is no float.
+    from_text = args.input.suffix.lower() == ".csv"
+    features = validate_input(frame, signature, args.input, from_text)
+    result = predictions(model, features, signature)
+    write_output(result, args.output)
+    return 0
+
+
+# --- the deployed folder ---------------------------------------------------------------------
+
+
+def check_deployment(model_dir: Path) -> dict[str, Any]:
+    """DEPLOYED.json exists and every file it lists still has its recorded sha256."""
+    record_path = model_dir / DEPLOYED_FILE
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProjectError(
+            f"{record_path}: not found; deploy a model there first (registry deploy --to DIR)"
+        ) from None
+    except ValueError:
+        raise ProjectError(f"{record_path}: not valid JSON") from None
+    files = record.get("files") if isinstance(record, dict) else None
+    if not isinstance(files, dict) or not files:
+        raise ProjectError(f"{record_path}: files: missing, cannot check the deployment")
+    for name, meta in sorted(files.items()):
+        path = model_dir / name
+        if not path.is_file():
+            raise ProjectError(f"{path}: missing from the deployment ({DEPLOYED_FILE})")
+        actual = sha256_file(path)
+        if actual != meta.get("sha256"):
+            raise ProjectError(
+                f"{path}: sha256 {actual} does not match {DEPLOYED_FILE} {meta.get('sha256')}"
+            )
+    return record
+
+
+# --- input -----------------------------------------------------------------------------------
+
+
+def read_input(path: Path) -> pd.DataFrame:
+    """The input as given (CSV: text cells; JSON: native values), not yet validated."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".json"):
+        raise ProjectError(f"--input {path}: use a .csv or .json file")
+    if not path.is_file():
+        raise ProjectError(f"--input {path}: file not found")
+    if suffix == ".csv":
+        return read_csv_text(path)
+    return read_json_records(path)
+
+
+def read_csv_text(path: Path) -> pd.DataFrame:
+    try:
+        # Text first, so that garbage is reported, never silently coerced to NaN.
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise ProjectError(f"--input {path}: file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"--input {path}: not a valid CSV file ({one_line(exc)})") from None
+
+
+def read_json_records(path: Path) -> pd.DataFrame:
+    """A list of records ``[{"col": value, …}, …]`` or columns ``{"col": [values…], …}``."""
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"--input {path}: not valid JSON ({one_line(exc)})") from None
+    if isinstance(payload, list) and all(isinstance(row, dict) for row in payload):
+        return pd.DataFrame.from_records(payload, columns=_keys_in_order(payload))
+    if isinstance(payload, dict) and all(isinstance(col, list) for col in payload.values()):
+        if len({len(col) for col in payload.values()}) > 1:
+            raise ProjectError(f"--input {path}: columns have different lengths")
+        return pd.DataFrame(
+            {name: pd.Series(values, dtype=object) for name, values in payload.items()}
+        )
+    raise ProjectError(
+        f"--input {path}: expected a list of records or an object of columns (lists)"
+    )
+
+
+def _keys_in_order(records: list[dict]) -> list[str]:
+    return list(dict.fromkeys(key for record in records for key in record))
+
+
+def validate_input(
+    frame: pd.DataFrame, signature: dict[str, Any], source: Path, from_text: bool = True
+) -> pd.DataFrame:
+    """The signature's columns, in its order and dtypes; one error line naming the column."""
+    inputs = signature.get("inputs") or []
+    expected = [column["name"] for column in inputs]
+    for name in expected:
+        if name not in frame.columns:
+            raise ProjectError(f"{source}: column {name!r}: missing (the model needs it)")
+    for name in frame.columns:
+        if name not in expected:
+            raise ProjectError(f"{source}: column {name!r}: not an input of the model")
+    if frame.empty:
+        raise ProjectError(f"{source}: no rows to predict")
+    columns = {col["name"]: typed(frame[col["name"]], col, source, from_text) for col in inputs}
+    return pd.DataFrame(columns)
+
+
+def typed(values: pd.Series, column: dict[str, Any], source: Path, from_text: bool) -> pd.Series:
+    name, dtype = column["name"], column["dtype"]
+    where = f"{source}: column {name!r}"
+    missing = values.map(is_missing)
+    if missing.any() and not column.get("nullable", False):
+        raise ProjectError(f"{where}: missing value (NaN) in row {row_of(missing)}")
+    if dtype == "string":
+        return values.map(lambda v: None if is_missing(v) else str(v)).astype(object)
+    numbers = values.map(lambda v: as_number(v, dtype, from_text))
+    bad = numbers.isna() & ~missing
+    if bad.any():
+        raise ProjectError(
+            f"{where}: expected {dtype}, got {values[bad].iloc[0]!r} in row {row_of(bad)}"
+        )
+    return numbers.astype("float64" if dtype == "float64" or missing.any() else "int64")
+
+
+def is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and value.strip().lower() in ("", "nan", "na", "null", "none")
+
+
+def as_number(value: Any, dtype: str, from_text: bool) -> float:
+    """The value as a finite number of ``dtype``, or NaN when it is not one."""
+    if isinstance(value, bool) or is_missing(value):
+        return math.nan
+    if isinstance(value, str) and from_text:
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return math.nan
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        return math.nan
+    if dtype == "int64" and value != int(value):
+        return math.nan
+    return float(value)
+
+
+def row_of(mask: pd.Series) -> int:
+    return int(mask.to_numpy().argmax()) + 1
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def predictions(model: Any, features: pd.DataFrame, signature: dict[str, Any]) -> pd.DataFrame:
+    result = pd.DataFrame({PREDICTION_COLUMN: model.predict(features)})
+    output = signature.get("output") or {}
+    if output.get("kind") == "classification" and hasattr(model, "predict_proba"):
+        probabilities = model.predict_proba(features)
+        for index, label in enumerate(model.classes_):
+            result[f"probability_{label}"] = probabilities[:, index]
+    return result
+
+
+def write_output(result: pd.DataFrame, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(result.to_csv(index=False))
+        return
+    if output.suffix.lower() == ".json":
+        records = json.loads(result.to_json(orient="records", double_precision=15))
+        text = json.dumps(records, indent=2) + "\n"
+    else:
+        buffer = io.StringIO()
+        result.to_csv(buffer, index=False)
+        text = buffer.getvalue()
+    # Written beside the target and renamed: a reader never sees half a file.
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".{output.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, output)
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_cli(lambda: predict(argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,313 @@
+"""``registry deploy``: bring exactly one version's model files onto this machine.
+
+1. Resolve the version (``--version`` or ``--stage``) from the tags of this repository or
+   of ``--repo`` (a shallow fetch of the tags only: the manifest lives in the tag message).
+2. Fetch only the artifact folder at the version's commit from the DVC remote
+   (``dvc get``: the directory listing and the files in it, nothing else).
+3. Check every file's sha256 against the manifest, and that no file is missing or extra.
+4. Install atomically: everything is built in a hidden sibling of ``--to`` and swapped in
+   with one rename, so a failure or an interrupt at any point leaves the previous
+   deployment exactly as it was and no partial folder behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import errno
+import hashlib
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import RegistryError
+from .gitutil import read_tags, repo_root
+from .store import Registry, Version, load_registry
+
+DEPLOYED_FILE = "DEPLOYED.json"
+CHUNK = 1 << 20
+QUIET_LOGGERS = ("dvc", "dvc_data", "dvc_objects", "dvc_s3", "dvc_http", "fsspec", "s3fs")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``registry deploy`` (``-C``, ``--model`` and ``--json`` are shared)."""
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--stage", help="deploy the version now assigned to this stage")
+    which.add_argument("--version", help="deploy this version (vX.Y.Z)")
+    parser.add_argument("--to", required=True, type=Path, help="the deployment folder")
+    parser.add_argument(
+        "--repo", dest="source_repo", help="git URL or path to read tags from (default: -C)"
+    )
+    parser.add_argument("--remote", help="DVC remote to fetch from (default: the project's)")
+
+
+def run(args: argparse.Namespace) -> None:
+    target = args.to.resolve()
+    with _registry_of(args.source_repo, args.repo) as (registry, source):
+        version = _resolve(registry, args.model, args.version, args.stage)
+        files = _manifest_files(version)
+        record = _record(version, files, args.stage, source)
+        current = _current_deployment(target, record)
+        if current is not None:
+            message = f"{version.model} {version.version} is already deployed in {target}: no-op"
+            _report(args, {**current, "changed": False}, message)
+            return
+        _install(source, version, files, record, target, args.remote)
+    message = f"deployed {version.model} {version.version} ({version.commit[:12]}) to {target}"
+    _report(args, {**record, "changed": True}, message)
+
+
+def _install(
+    source: str, version: Version, files: dict, record: dict, target: Path, remote: str | None
+) -> None:
+    with _staging_dir(target) as staging:
+        payload = staging / "model"
+        with _interrupt_exits(staging, target):
+            _fetch(source, version, payload, remote)
+        _check_files(payload, files)
+        _write_json(payload / DEPLOYED_FILE, record)
+        _swap_in(payload, target)
+
+
+@contextmanager
+def _interrupt_exits(staging: Path, target: Path) -> Iterator[None]:
+    """Ctrl-C during the fetch: remove the staging folder and exit at once.
+
+    A KeyboardInterrupt would not do: dvc then waits for its download threads, which may
+    sit forever on a connection that never answers. The target is not touched until the
+    fetch is over, so exiting here leaves the previous deployment as it was.
+    """
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        shutil.rmtree(staging, ignore_errors=True)
+        print(f"error: interrupted; {target} is unchanged", file=sys.stderr, flush=True)
+        os._exit(130)
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_interrupt)
+    except ValueError:  # not the main thread: no handler, KeyboardInterrupt as usual
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# --- which version ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _registry_of(repo: str | None, local: Path) -> Iterator[tuple[Registry, str]]:
+    """The registry and the DVC source (repo path or URL) to fetch from."""
+    if repo is None:
+        root = repo_root(local)
+        yield load_registry(root), str(root)
+        return
+    source = str(Path(repo).resolve()) if Path(repo).exists() else repo
+    with tempfile.TemporaryDirectory(prefix="registry-tags-") as tags_dir:
+        yield Registry(read_tags(_fetch_tags(source, Path(tags_dir)))), source
+
+
+def _fetch_tags(url: str, into: Path) -> Path:
+    """Only the tags (and their commits, shallow): enough to read every manifest."""
+    for args in (
+        ["init", "--quiet", "--bare", str(into)],
+        ["-C", str(into), "fetch", "--quiet", "--depth=1", url, "+refs/tags/*:refs/tags/*"],
+    ):
+        result = subprocess.run(["git", *args], capture_output=True, text=True)
+        if result.returncode != 0:
+            complaint = (result.stderr.strip().splitlines() or ["?"])[-1]
+            raise RegistryError(f"cannot read the tags of {url}: {complaint}")
+    return into
+
+
+def _resolve(registry: Registry, model: str, version: str | None, stage: str | None):
+    if version is not None:
+        found = registry.version(model, version)
+        if found.deprecated:
+            raise RegistryError(f"{model} {version} is deprecated: deploy another version")
+        return found
+    found = registry.stage_version(model, stage)
+    if found is None:
+        raise RegistryError(f"no version of {model} is assigned to stage {stage!r}")
+    return found
+
+
+def _manifest_files(version: Version) -> dict:
+    artifact = version.manifest.get("artifact") or {}
+    files = artifact.get("files")
+    if not artifact.get("path") or not isinstance(files, dict) or not files:
+        raise RegistryError(
+            f"tag {version.tag}: the manifest has no artifact.path / artifact.files to verify"
+        )
+    return files
+
+
+def _record(version: Version, files: dict, stage: str | None, source: str) -> dict:
+    return {
+        "model": version.model,
+        "version": version.version,
+        "commit": version.commit,
+        "stage": stage,
+        "artifact_path": version.manifest["artifact"]["path"],
+        "files": {name: dict(meta) for name, meta in sorted(files.items())},
+        "source": source,
+        "deployed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def _current_deployment(target: Path, record: dict) -> dict | None:
+    """What is in target if it is this very version, intact (every file hashes as recorded)."""
+    try:
+        current = json.loads((target / DEPLOYED_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    same = all(current.get(key) == record[key] for key in ("model", "version", "commit"))
+    return current if same and not _file_problems(target, record["files"]) else None
+
+
+# --- fetch and verify ------------------------------------------------------------------------
+
+
+def _fetch(source: str, version: Version, out: Path, remote: str | None) -> None:
+    """``dvc get`` of the artifact folder at the version's commit: only its own objects."""
+    from dvc.repo.get import get
+    from dvc.repo.open_repo import clean_repos
+
+    path = version.manifest["artifact"]["path"]
+    try:
+        with _quiet_libraries():
+            get(source, path, out=str(out), rev=version.commit, remote=remote)
+    except Exception as exc:  # dvc, dvc-data, fsspec and the network all raise their own
+        raise RegistryError(
+            f"could not fetch {path} of {version.model} {version.version} "
+            f"(commit {version.commit[:12]}) from the DVC remote: {_one_line(exc)}"
+        ) from None
+    finally:
+        clean_repos()  # the temporary clone and cache dvc made for a remote repo
+
+
+@contextmanager
+def _quiet_libraries() -> Iterator[None]:
+    """dvc logs failures with tracebacks on stderr; we report them as one line instead."""
+    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    saved = [logger.disabled for logger in loggers]
+    for logger in loggers:
+        logger.disabled = True
+    try:
+        yield
+    finally:
+        for logger, disabled in zip(loggers, saved, strict=True):
+            logger.disabled = disabled
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and str(cause) and str(cause) not in text:
+        text = f"{text} ({cause})"
+    return " ".join(text.split())
+
+
+def _check_files(folder: Path, files: dict) -> None:
+    problems = _file_problems(folder, files)
+    if problems:
+        raise RegistryError("; ".join(problems) + " — nothing was installed")
+
+
+def _file_problems(folder: Path, files: dict) -> list[str]:
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    present.discard(DEPLOYED_FILE)
+    problems = [f"{name}: missing" for name in sorted(set(files) - present)]
+    problems += [f"{name}: not in the manifest" for name in sorted(present - set(files))]
+    for name in sorted(set(files) & present):
+        expected = files[name].get("sha256")
+        actual = sha256_of(folder / name)
+        if actual != expected:
+            problems.append(f"{name}: sha256 {actual} does not match the manifest's {expected}")
+    return problems
+
+
+def sha256_of(path: Path) -> str:
+    # The same digest as model_io.sha256_file, without importing skops and scikit-learn.
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- atomic install --------------------------------------------------------------------------
+
+
+@contextmanager
+def _staging_dir(target: Path) -> Iterator[Path]:
+    """A hidden sibling of target (same filesystem, so the final rename is atomic).
+
+    Removed on the way out whatever happens, KeyboardInterrupt included.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.deploy-", dir=target.parent))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Make ``new`` the content of ``target``; the old content goes away only afterwards."""
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise RegistryError(f"--to {target}: exists and is not a folder")
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if _exchange(new, target):
+        shutil.rmtree(new)  # now holds the previous deployment
+        return
+    # No atomic exchange on this system: two renames, undoing the first if the second fails.
+    old = new.with_name(new.name + ".previous")
+    os.rename(target, old)
+    try:
+        os.rename(new, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def _report(args: argparse.Namespace, record: dict, message: str) -> None:
+    if args.json:
+        print(json.dumps(record, indent=2, sort_keys=True))
+    else:
+        print(message)

@@ -1,0 +1,285 @@
+"""``registry deploy`` on real git + DVC repositories: a bare git remote, a local DVC remote.
+
+Deploys run as a serving machine would: from another folder, reading the tags of the bare
+git remote (``--repo``) and the weights from the DVC remote, never from the project's cache.
+"""
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from registry_helpers import dvc, git, make_project, retrain, tool_env
+
+import {{ cookiecutter.package_name }}
+from {{ cookiecutter.package_name }}.model_io import sha256_file
+
+PACKAGE = "{{ cookiecutter.package_name }}"
+SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parent.parent
+
+
+def registry(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """The registry CLI as a separate process (deploy may be interrupted with a signal)."""
+    env = {**tool_env(), "PYTHONPATH": str(SRC)}
+    command = [sys.executable, "-m", f"{PACKAGE}.registry", *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens once the socket is closed
+
+
+@pytest.fixture(scope="module")
+def hole():
+    """A remote endpoint that accepts connections and never answers."""
+    black_hole = BlackHole()
+    yield black_hole
+    black_hole.close()
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, hole) -> Path:
+    """Tags pushed to a bare git remote, weights to a local DVC remote.
+
+    v1.0.0 and v1.1.0 are two trainings; v1.1.1 has v1.1.0's weights but its DVC config
+    also names two broken remotes: ``dead`` (nothing listens) and ``hang`` (never answers).
+    """
+    root = tmp_path_factory.mktemp("published")
+    repo = make_project(root)
+    dvc(repo, "remote", "add", "--default", "storage", str(root / "dvc-remote"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "-m", "dvc remote")
+    dvc(repo, "push", "--quiet")
+    call_json_ok(repo, "register")
+    retrain(repo, 0.95)
+    dvc(repo, "push", "--quiet")
+    call_json_ok(repo, "register", "--bump", "minor")
+    dvc(repo, "remote", "add", "dead", f"http://127.0.0.1:{closed_port()}/dvc")
+    dvc(repo, "remote", "add", "hang", f"http://127.0.0.1:{hole.port}/dvc")
+    git(repo, "commit", "--quiet", "-am", "broken remotes")
+    call_json_ok(repo, "register", "--bump", "patch")
+    git(repo, "push", "--quiet", "origin", "main", "--tags")
+    shutil.copytree(root / "dvc-remote", root / "dvc-remote.pristine")
+    return repo
+
+
+@pytest.fixture
+def project(published) -> Path:
+    """The published project; whatever a test does to the DVC remote is undone after it."""
+    yield published
+    remote = published.parent / "dvc-remote"
+    shutil.rmtree(remote)
+    shutil.copytree(published.parent / "dvc-remote.pristine", remote)
+
+
+def call_json_ok(repo: Path, *args: str) -> dict:
+    result = registry(repo, *args, "-C", str(repo), "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def server(tmp_path) -> Path:
+    """A folder on the 'serving machine', outside the project."""
+    path = tmp_path / "server"
+    path.mkdir()
+    return path
+
+
+def deploy(project: Path, server: Path, *args: str) -> subprocess.CompletedProcess:
+    origin = project.parent / "remote.git"
+    return registry(server, "deploy", *args, "--repo", str(origin), "--to", str(server / "model"))
+
+
+def manifest_files(project: Path, version: str) -> dict:
+    shown = call_json_ok(project, "show", version)
+    return shown["manifest"]["artifact"]["files"]
+
+
+def remote_object(project: Path, version: str, name: str) -> Path:
+    """Where the DVC remote keeps one file of a version (through the .dir listing)."""
+    remote = project.parent / "dvc-remote" / "files" / "md5"
+    dir_md5 = call_json_ok(project, "show", version)["manifest"]["artifact"]["md5"]
+    listing = json.loads((remote / dir_md5[:2] / dir_md5[2:]).read_text())
+    (entry,) = [e for e in listing if e["relpath"] == name]
+    return remote / entry["md5"][:2] / entry["md5"][2:]
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.exists() else {}
+
+
+def leftovers(server: Path) -> list:
+    return sorted(p.name for p in server.iterdir() if p.name != "model")
+
+
+def assert_one_error_line(result: subprocess.CompletedProcess, *words: str) -> None:
+    assert result.returncode != 0, result.stdout
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    for word in words:
+        assert word in result.stderr, result.stderr
+
+
+def test_deploy_installs_only_the_model_files_verified(project, server):
+    result = deploy(project, server, "--version", "v1.0.0")
+    assert result.returncode == 0, result.stderr
+    expected = manifest_files(project, "v1.0.0")
+    model = server / "model"
+    assert sorted(p.name for p in model.iterdir()) == sorted([*expected, "DEPLOYED.json"])
+    for name, meta in expected.items():
+        assert sha256_file(model / name) == meta["sha256"]
+    record = json.loads((model / "DEPLOYED.json").read_text())
+    assert record["model"] == "{{ cookiecutter.model_name }}" and record["version"] == "v1.0.0"
+    assert record["files"] == expected and record["deployed_at"].endswith("Z")
+    assert len(record["commit"]) == 40
+    assert leftovers(server) == []
+
+
+def test_deploy_by_stage_and_replace(project, server):
+    assert deploy(project, server, "--version", "v1.0.0").returncode == 0
+    if "staging" not in call_json_ok(project, "list")["stages"]:
+        call_json_ok(project, "promote", "v1.1.0", "--stage", "staging")
+        git(project, "push", "--quiet", "origin", "--tags")
+    result = deploy(project, server, "--stage", "staging")
+    assert result.returncode == 0, result.stderr
+    record = json.loads((server / "model" / "DEPLOYED.json").read_text())
+    assert (record["version"], record["stage"]) == ("v1.1.0", "staging")
+    expected = manifest_files(project, "v1.1.0")
+    assert sha256_file(server / "model" / "model.skops") == expected["model.skops"]["sha256"]
+    assert leftovers(server) == []
+
+
+def test_deploying_the_same_version_again_is_a_noop(project, server):
+    assert deploy(project, server, "--version", "v1.0.0").returncode == 0
+    before = snapshot(server / "model")
+    result = deploy(project, server, "--version", "v1.0.0")
+    assert result.returncode == 0, result.stderr
+    assert "already deployed" in result.stdout
+    assert snapshot(server / "model") == before
+
+
+def test_tampered_remote_object_is_refused_and_nothing_changes(project, server):
+    assert deploy(project, server, "--version", "v1.0.0").returncode == 0
+    before = snapshot(server / "model")
+    obj = remote_object(project, "v1.1.0", "model.skops")
+    obj.chmod(0o644)
+    obj.write_text("not the weights")
+    result = deploy(project, server, "--version", "v1.1.0")
+    assert_one_error_line(result, "model.skops", "sha256")
+    assert snapshot(server / "model") == before
+    assert leftovers(server) == []
+
+
+def test_missing_remote_object_is_refused_and_nothing_changes(project, server):
+    assert deploy(project, server, "--version", "v1.0.0").returncode == 0
+    before = snapshot(server / "model")
+    remote_object(project, "v1.1.0", "model.skops").unlink()
+    result = deploy(project, server, "--version", "v1.1.0")
+    assert_one_error_line(result, "v1.1.0")
+    assert snapshot(server / "model") == before
+    assert leftovers(server) == []
+
+
+def test_dead_remote_endpoint_is_a_clear_error(project, server):
+    assert deploy(project, server, "--version", "v1.0.0").returncode == 0
+    before = snapshot(server / "model")
+    result = deploy(project, server, "--version", "v1.1.1", "--remote", "dead")
+    assert_one_error_line(result, "could not fetch")
+    assert snapshot(server / "model") == before
+    assert leftovers(server) == []
+
+
+def test_first_deploy_that_fails_leaves_no_folder(project, server):
+    remote_object(project, "v1.0.0", "model.skops").unlink()
+    assert deploy(project, server, "--version", "v1.0.0").returncode != 0
+    assert list(server.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--version", "v9.9.9"), ("v9.9.9",)),
+        (("--stage", "production"), ("production",)),
+    ],
+)
+def test_unknown_version_or_stage(project, server, args, words):
+    assert_one_error_line(deploy(project, server, *args), *words)
+    assert list(server.iterdir()) == []
+
+
+def test_unreachable_git_repo(server, tmp_path):
+    result = registry(
+        server,
+        "deploy",
+        "--version",
+        "v1.0.0",
+        "--repo",
+        str(tmp_path / "nowhere.git"),
+        "--to",
+        str(server / "model"),
+    )
+    assert_one_error_line(result, "nowhere.git")
+
+
+class BlackHole:
+    """An HTTP 'server' that accepts connections and never answers: a fetch that hangs."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        threading.Thread(target=self._hold, daemon=True).start()
+
+    def _hold(self) -> None:
+        while True:
+            try:
+                self.held.append(self.sock.accept()[0])
+            except OSError:
+                return
+
+    def close(self) -> None:
+        for conn in self.held:
+            conn.close()
+        self.sock.close()
+
+
+def test_interrupt_during_fetch_keeps_the_previous_deployment(project, server, hole):
+    assert deploy(project, server, "--version", "v1.0.0").returncode == 0
+    before = snapshot(server / "model")
+    origin = project.parent / "remote.git"
+    args = ["deploy", "--version", "v1.1.1", "--remote", "hang", "--repo", str(origin)]
+    command = [sys.executable, "-m", f"{PACKAGE}.registry", *args, "--to", str(server / "model")]
+    env = {**tool_env(), "PYTHONPATH": str(SRC)}
+    connections = len(hole.held)
+    process = subprocess.Popen(command, cwd=server, env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(hole.held) == connections and time.monotonic() < deadline:
+        time.sleep(0.1)  # wait until the fetch is under way
+    assert len(hole.held) > connections, "deploy never reached the remote"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert "interrupted" in stderr
+    assert snapshot(server / "model") == before
+    assert leftovers(server) == []
+
+
+def test_deploy_from_the_local_project(project, tmp_path):
+    # No --repo: the tags of -C's repository, the weights through its own DVC config.
+    target = tmp_path / "local-deploy"
+    result = registry(
+        project, "deploy", "-C", str(project), "--version", "v1.1.0", "--to", str(target)
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads((target / "DEPLOYED.json").read_text())["version"] == "v1.1.0"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

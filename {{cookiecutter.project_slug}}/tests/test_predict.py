@@ -1,0 +1,202 @@
+"""``predict`` on a real skops model saved with the project's model_io, deployed by hand.
+
+The model is a small logistic regression on two features (one float, one int), written
+with ``save_model`` exactly as the train stage writes it, plus the DEPLOYED.json that
+``registry deploy`` writes. Every bad input must stop with one line naming the column.
+"""
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+import {{ cookiecutter.package_name }}
+from {{ cookiecutter.package_name }}.model_io import save_model, sha256_file
+from {{ cookiecutter.package_name }}.predict import main
+from {{ cookiecutter.package_name }}.schema import Column, Schema
+
+PACKAGE = "{{ cookiecutter.package_name }}"
+SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parent.parent
+SCHEMA = Schema(
+    task="classification",
+    target="label",
+    columns=(Column("size", "float64"), Column("count", "int64"), Column("label", "int64")),
+)
+ROWS = [{"size": 1.5, "count": 3}, {"size": 9.0, "count": 1}, {"size": 0.2, "count": 7}]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> Path:
+    rng = np.random.default_rng(0)
+    features = pd.DataFrame({"size": rng.normal(size=60), "count": rng.integers(0, 9, 60)})
+    labels = (features["size"] > 0).astype("int64")
+    model = LogisticRegression().fit(features, labels)
+    folder = tmp_path_factory.mktemp("deployed") / "model"
+    save_model(model, folder, SCHEMA)
+    files = {p.name: {"sha256": sha256_file(p)} for p in sorted(folder.iterdir())}
+    record = {"model": "{{ cookiecutter.model_name }}", "version": "v1.0.0", "files": files}
+    (folder / "DEPLOYED.json").write_text(json.dumps(record))
+    return folder
+
+
+def predict(capsys, *args: str):
+    """Run predict in-process; return (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+def write_csv(path: Path, rows) -> Path:
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def write_json(path: Path, payload) -> Path:
+    path.write_text(json.dumps(payload))
+    return path
+
+
+def test_csv_in_csv_out_with_class_probabilities(capsys, model_dir, tmp_path):
+    code, out, err = predict(
+        capsys, "--model", str(model_dir), "--input", str(write_csv(tmp_path / "in.csv", ROWS))
+    )
+    assert code == 0, err
+    result = pd.read_csv(io.StringIO(out))
+    assert list(result.columns) == ["prediction", "probability_0", "probability_1"]
+    assert len(result) == 3
+    assert np.allclose(result["probability_0"] + result["probability_1"], 1.0)
+    assert result["prediction"].tolist()[1] == 1  # size 9.0 is far on the positive side
+
+
+def test_json_in_json_out(capsys, model_dir, tmp_path):
+    source = write_json(tmp_path / "in.json", ROWS)
+    output = tmp_path / "out" / "predictions.json"
+    code, out, err = predict(
+        capsys, "--model", str(model_dir), "--input", str(source), "--output", str(output)
+    )
+    assert (code, out) == (0, ""), err
+    records = json.loads(output.read_text())
+    assert len(records) == 3 and set(records[0]) == {"prediction", "probability_0", "probability_1"}
+    assert not list(output.parent.glob(".*partial"))
+
+
+def test_json_columns_layout_and_csv_output(capsys, model_dir, tmp_path):
+    columns = {"size": [1.5, 9.0], "count": [3, 1]}
+    output = tmp_path / "predictions.csv"
+    code, _, err = predict(
+        capsys,
+        "--model",
+        str(model_dir),
+        "--input",
+        str(write_json(tmp_path / "in.json", columns)),
+        "--output",
+        str(output),
+    )
+    assert code == 0, err
+    assert len(pd.read_csv(output)) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "rows", "expected"),
+    [
+        ("missing.csv", [{"size": 1.0}], "column 'count': missing"),
+        ("extra.csv", [{**ROWS[0], "colour": "red"}], "column 'colour': not an input"),
+        ("text.csv", [{"size": "big", "count": 1}], "column 'size': expected float64, got 'big'"),
+        ("fraction.csv", [{"size": 1.0, "count": 2.5}], "column 'count': expected int64"),
+        (
+            "nan.csv",
+            [ROWS[0], {"size": None, "count": 1}],
+            "column 'size': missing value (NaN) in row 2",
+        ),
+        ("missing.json", [{"size": 1.0}], "column 'count': missing"),
+        ("extra.json", [{**ROWS[0], "colour": "red"}], "column 'colour': not an input"),
+        (
+            "string.json",
+            [{"size": "1.5", "count": 1}],
+            "column 'size': expected float64, got '1.5'",
+        ),
+        ("bool.json", [{"size": 1.5, "count": True}], "column 'count': expected int64"),
+        (
+            "null.json",
+            [ROWS[0], {"size": 1.0, "count": None}],
+            "column 'count': missing value (NaN)",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_column(capsys, model_dir, tmp_path, name, rows, expected):
+    path = tmp_path / name
+    (write_csv if name.endswith(".csv") else write_json)(path, rows)
+    output = tmp_path / "out.csv"
+    code, out, err = predict(
+        capsys, "--model", str(model_dir), "--input", str(path), "--output", str(output)
+    )
+    assert code == 1 and out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert expected in err
+    assert not output.exists()
+
+
+def test_tampered_weights_are_refused_before_loading(capsys, model_dir, tmp_path):
+    copy = tmp_path / "model"
+    copy.mkdir()
+    for path in model_dir.iterdir():
+        (copy / path.name).write_bytes(path.read_bytes())
+    (copy / "model.skops").write_bytes((copy / "model.skops").read_bytes()[:-10] + b"0" * 10)
+    code, _, err = predict(
+        capsys, "--model", str(copy), "--input", str(write_csv(tmp_path / "in.csv", ROWS))
+    )
+    assert code == 1 and "model.skops: sha256" in err and "DEPLOYED.json" in err
+
+
+def test_a_folder_that_was_not_deployed_is_refused(capsys, model_dir, tmp_path):
+    copy = tmp_path / "model"
+    copy.mkdir()
+    for name in ("model.skops", "signature.json"):
+        (copy / name).write_bytes((model_dir / name).read_bytes())
+    code, _, err = predict(
+        capsys, "--model", str(copy), "--input", str(write_csv(tmp_path / "in.csv", ROWS))
+    )
+    assert code == 1 and "DEPLOYED.json: not found" in err
+
+
+@pytest.mark.parametrize("output", ["out.txt", "out.parquet"])
+def test_unknown_output_format(capsys, model_dir, tmp_path, output):
+    code, _, err = predict(
+        capsys,
+        "--model",
+        str(model_dir),
+        "--input",
+        str(write_csv(tmp_path / "in.csv", ROWS)),
+        "--output",
+        str(tmp_path / output),
+    )
+    assert code == 1 and "--output" in err and ".csv or .json" in err
+
+
+def test_runs_as_a_module(model_dir, tmp_path):
+    source = write_csv(tmp_path / "in.csv", ROWS)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            f"{PACKAGE}.predict",
+            "--model",
+            str(model_dir),
+            "--input",
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(SRC), "PATH": str(Path(sys.executable).parent)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "prediction,probability_0,probability_1"
+    assert len(result.stdout.splitlines()) == 4
