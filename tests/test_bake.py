@@ -57,7 +57,8 @@ SUPPORTED = [
     pytest.param({"init_git": "no", "dataset": "wine"}, id="no-git"),
 ]
 
-LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|%\}|\bcookiecutter\.")
+# `${{ }}` is GitHub Actions' syntax and `%}` ends a format spec such as f"{x:.0%}".
+LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#|\bcookiecutter\.")
 TEXT_SUFFIXES = {".py", ".toml", ".yaml", ".yml", ".json", ".md", ".cfg", ".txt", ".csv", ""}
 SKIP_DIRS = {".git", ".dvc", "__pycache__", ".ruff_cache", ".pytest_cache"}
 
@@ -136,14 +137,20 @@ def test_supported_combination_bakes_clean(cookies, options, user_csvs):
     assert_lint_clean(project)
     has_workflows = (project / ".github" / "workflows").is_dir()
     assert has_workflows == (context.get("ci", "github") == "github")
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project)
+    # The defaults run the project's whole suite; the other bakes its fast part, since the
+    # slow part drives DVC and remotes the same way whatever the options.
+    selection = [] if not options else ["-m", "not slow"]
+    tests = run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *selection], project
+    )
     assert re.search(r"\d+ passed", tests.stdout), tests.stdout
+    assert " failed" not in tests.stdout, tests.stdout
 
 
 def test_hostile_name_survives_as_data(cookies):
     project = bake_ok(cookies, project_name=HOSTILE_NAME)
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
-    assert HOSTILE_NAME in json.dumps(pyproject, ensure_ascii=False), "project name was altered"
+    assert pyproject["project"]["description"] == HOSTILE_NAME, "project name was altered"
     assert project.name == "dr-o-brien-s-quoted-model"
 
 

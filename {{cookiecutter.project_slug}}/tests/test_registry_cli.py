@@ -25,6 +25,8 @@ from {{ cookiecutter.package_name }}.registry.store import load_registry
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 
+pytestmark = pytest.mark.slow  # every test here drives real git + DVC repositories
+
 
 @pytest.fixture(scope="module")
 def two_versions(tmp_path_factory) -> Path:

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# `make demo`: bake a project with the defaults into a scratch folder and run the whole
+# lifecycle on the embedded default (a local DVC remote): train, gate, register, promote,
+# push, retrain (a worse candidate refused, a better one promoted), roll back, deploy from a
+# fresh clone, predict, a tampered file refused, and the registry table.
+set -euo pipefail
+
+DEMO_DIR=${1:-"$PWD/.demo"}
+TEMPLATE_DIR=$(cd "$(dirname "$0")/.." && pwd)
+PYTHON=$(command -v python)
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
+refused() { printf '\033[2m$ %s\033[0m\n' "$*"; if "$@"; then echo "demo: expected a refusal" >&2; exit 1; fi; echo "(refused, as it should be)"; }
+
+# Keep the demo to itself: a private git identity and DVC config, no analytics, no update checks.
+rm -rf "$DEMO_DIR"
+mkdir -p "$DEMO_DIR/home/dvc"
+printf '[core]\n    analytics = false\n    check_update = false\n' >"$DEMO_DIR/home/dvc/config"
+printf '[user]\n\tname = Demo Engineer\n\temail = demo@example.invalid\n[init]\n\tdefaultBranch = main\n' \
+    >"$DEMO_DIR/home/gitconfig"
+export GIT_CONFIG_GLOBAL="$DEMO_DIR/home/gitconfig" GIT_CONFIG_NOSYSTEM=1
+export DVC_GLOBAL_CONFIG_DIR="$DEMO_DIR/home/dvc" DVC_NO_ANALYTICS=1 ITERATIVE_DO_NOT_TRACK=1
+
+step "Bake a project with the defaults"
+show cookiecutter --no-input -o "$DEMO_DIR" "$TEMPLATE_DIR"
+PROJECT="$DEMO_DIR/breast-cancer-classifier"
+cd "$PROJECT"
+
+step "Install it into the demo's environment (its dependencies are already there)"
+show python -m pip install --quiet --no-deps --no-build-isolation -e .
+
+step "Publish the repository to a git remote (a bare repository beside it)"
+git init -q --bare "$DEMO_DIR/origin.git"
+show git remote add origin "$DEMO_DIR/origin.git"
+show git push -q -u origin main
+
+step "Train: prepare -> train -> evaluate -> gate"
+show dvc repro
+show dvc metrics show
+git add -A && git commit -qm "Train logistic regression, C=1"
+
+step "Push weights and commit, register v1.0.0 and promote it to production"
+show dvc push
+show git push -q origin main
+show registry register --push
+show registry promote v1.0.0 --stage production --reason "first model" --push
+
+step "A worse candidate (C=1e-6): the gate refuses it"
+show sed -i 's/^    C: 1.0$/    C: 1.0e-6/' params.yaml
+refused dvc repro
+show cat metrics/gate.json
+git checkout -q -- . && dvc checkout -q
+
+step "A retrained candidate (C=10), within max_regression of production: the gate lets it through"
+show sed -i 's/^    C: 1.0$/    C: 10.0/' params.yaml
+show dvc repro
+git add -A && git commit -qm "Retrain with C=10"
+show dvc push
+show git push -q origin main
+show registry register --bump minor --push
+show registry promote v1.1.0 --stage production --reason "retrained, C=10" --push
+
+step "Roll production back to the previous version: a new tag, history kept"
+show registry rollback --stage production --reason "demo: roll back" --push
+show registry history
+
+step "Deploy production from a fresh clone into a serving folder, verified by sha256"
+SERVING="$DEMO_DIR/serving"
+show registry deploy --stage production --to "$SERVING" --repo "$DEMO_DIR/origin.git"
+show cat "$SERVING/DEPLOYED.json"
+
+step "Predict on sample rows from the hold-out set"
+python - <<'EOF'
+import pandas as pd
+rows = pd.read_csv("data/prepared/holdout.csv").drop(columns=["target"]).head(5)
+rows.to_csv("sample.csv", index=False)
+EOF
+show predict --model "$SERVING" --input sample.csv
+
+step "A tampered weights file is refused"
+TAMPERED="$DEMO_DIR/serving-tampered"
+cp -r "$SERVING" "$TAMPERED"
+printf 'x' >>"$TAMPERED/model.skops"
+refused predict --model "$TAMPERED" --input sample.csv
+python - "$DEMO_DIR" <<'EOF'
+# Corrupt v1.0.0's weights in the DVC remote itself; deploy must refuse them.
+import json, subprocess, sys
+from pathlib import Path
+demo = Path(sys.argv[1])
+manifest = json.loads(subprocess.run(["registry", "show", "v1.0.0", "--json"], check=True,
+                                     capture_output=True, text=True).stdout)
+sha = manifest["manifest"]["artifact"]["files"]["model.skops"]["sha256"] if "manifest" in manifest \
+    else manifest["artifact"]["files"]["model.skops"]["sha256"]
+import hashlib
+for obj in (demo / "breast-cancer-classifier-dvc-remote").rglob("*"):
+    if obj.is_file() and hashlib.sha256(obj.read_bytes()).hexdigest() == sha:
+        obj.chmod(0o644)
+        obj.write_bytes(obj.read_bytes() + b"tampered")
+        print(f"tampered with {obj.relative_to(demo)}")
+EOF
+refused registry deploy --version v1.0.0 --to "$DEMO_DIR/serving-2" --repo "$DEMO_DIR/origin.git"
+
+step "The registry"
+show registry list
+printf '\nDemo project: %s\n' "$PROJECT"
