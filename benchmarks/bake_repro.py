@@ -30,7 +30,9 @@ def timed(args: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 def offline_env(home: Path) -> dict[str, str]:
     (home / "dvc").mkdir(parents=True, exist_ok=True)
-    (home / "dvc" / "config").write_text("[core]\n    analytics = false\n    check_update = false\n")
+    (home / "dvc" / "config").write_text(
+        "[core]\n    analytics = false\n    check_update = false\n"
+    )
     env = dict(os.environ)
     env.update(
         DVC_GLOBAL_CONFIG_DIR=str(home / "dvc"),

@@ -1,10 +1,27 @@
-"""The registry's pure parts: tag grammar, semver, query language, diff rows."""
+"""The registry's parts: tag grammar, semver, query language, diff rows, and the
+read cache (on real git repositories, with plain git: no DVC needed)."""
+
+import json
+import marshal
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from {{ cookiecutter.package_name }}.registry import query, render, tags
 from {{ cookiecutter.package_name }}.registry.errors import RegistryError
+from {{ cookiecutter.package_name }}.registry.gitutil import create_tag, read_tags
 from {{ cookiecutter.package_name }}.registry.semver import SemVer
+from {{ cookiecutter.package_name }}.registry.store import (
+    MESSAGES,
+    RECORDS,
+    Registry,
+    load_registry,
+)
+from {{ cookiecutter.package_name }}.registry.tagcache import CACHE_DIR, HEADER
 
 
 @pytest.mark.parametrize(
@@ -127,3 +144,239 @@ def test_diff_rows_mark_changed_values_only():
     b = {"params": {"train": {"seed": 2, "depth": 3}}, "data": {"d.csv": "aa"}}
     rows = {f"{r['section']}.{r['key']}": r["changed"] for r in render.diff_rows(a, b)}
     assert rows == {"params.train.seed": True, "params.train.depth": False, "data.d.csv": False}
+
+
+def test_semver_equality_ignores_build_metadata():
+    assert SemVer.parse("v1.0.0+a") == SemVer.parse("v1.0.0+b")
+    assert hash(SemVer.parse("v1.0.0+a")) == hash(SemVer.parse("v1.0.0"))
+    assert SemVer.parse("v1.0.0-rc.1") < SemVer.parse("v1.0.0") <= SemVer.parse("v1.0.0")
+    assert SemVer.parse("v1.0.0") != SemVer.parse("v1.0.1")
+
+
+# The read cache, on real repositories -------------------------------------------
+
+MODEL = "clf"
+START = 1_700_000_000
+
+
+def run_git(repo: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+def register(repo: Path, version: str, accuracy: float, when: int, commit: bool = True) -> None:
+    """A commit (unless ``commit`` is False) and its register tag with a manifest."""
+    if commit:
+        run_git(repo, "commit", "--quiet", "--allow-empty", "-m", f"train {version}")
+    manifest = {
+        "manifest": 1,
+        "model": MODEL,
+        "version": version,
+        "params": {"train": {"seed": int(accuracy * 100)}},
+        "metrics": {"evaluation": {"accuracy": accuracy, "f1": accuracy - 0.01}},
+        "gate": {"passed": True},
+    }
+    message = f"Register {MODEL} {version}\n\n{json.dumps(manifest, indent=2)}\n"
+    create_tag(repo, tags.version_tag(MODEL, version), "HEAD", message, when)
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    """Three versions, a promotion, a deprecation, a lightweight stage tag, a plain tag."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    run_git(repo, "init", "--quiet", "-b", "main")
+    run_git(repo, "config", "user.name", "Ada Lovelace")
+    run_git(repo, "config", "user.email", "ada@example.com")
+    for i, accuracy in enumerate([0.90, 0.93, 0.95]):
+        register(repo, f"v1.{i}.0", accuracy, START + 10 * i)
+    promote = f"Promote {MODEL} v1.1.0 to production\n\n" + json.dumps({"action": "promote"})
+    create_tag(repo, tags.assign_tag(MODEL, "production", 1), "HEAD~1", promote, START + 31)
+    create_tag(repo, tags.deregister_tag(MODEL, "v1.0.0"), "HEAD~2", "Deprecate", START + 32)
+    run_git(repo, "tag", tags.assign_tag(MODEL, "staging", 5), "HEAD")  # lightweight
+    run_git(repo, "tag", "-a", "-m", "not a registry tag", "release-1", "HEAD")
+    return repo
+
+
+@pytest.fixture
+def git_log(tmp_path, monkeypatch) -> Path:
+    """Real git behind a wrapper that logs each git command (and the ids cat-file reads)."""
+    wrappers = tmp_path / "wrappers"
+    wrappers.mkdir()
+    log = tmp_path / "git.log"
+    script = wrappers / "git"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "$3" >> "{log}"\n'
+        'if [ "$3" = cat-file ]; then\n'
+        f'  tee -a "{log}.ids" | "{shutil.which("git")}" "$@"\n'
+        "else\n"
+        f'  exec "{shutil.which("git")}" "$@"\n'
+        "fi\n"
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrappers}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def git_calls(log: Path) -> list[str]:
+    """The git commands run since the last call (and forget them)."""
+    calls = log.read_text().split() if log.exists() else []
+    log.unlink(missing_ok=True)
+    return calls
+
+
+def ids_read(log: Path) -> int:
+    ids = Path(f"{log}.ids")
+    count = len(ids.read_text().split()) if ids.exists() else 0
+    ids.unlink(missing_ok=True)
+    return count
+
+
+def snapshot(registry: Registry) -> dict:
+    """Everything the read commands show, manifests and messages included."""
+    versions = registry.versions(MODEL)
+    return {
+        "models": registry.models(),
+        "versions": [v.to_dict() for v in versions],
+        "manifests": [(v.manifest, v.metrics, v.manifest_keys, v.message) for v in versions],
+        "events": [(e.to_dict(), e.details) for e in registry.events(MODEL)],
+        "stages": {stage: v.version for stage, v in registry.stages(MODEL).items()},
+        "latest": registry.latest(MODEL).version,
+        "counters": (registry.next_counter(MODEL), registry.last_time(MODEL)),
+    }
+
+
+def cache_file(repo: Path, name: str) -> Path:
+    return repo / ".git" / CACHE_DIR / name
+
+
+def test_cached_read_equals_cold_read_with_one_git_process(repo, git_log):
+    cold = snapshot(load_registry(repo))
+    assert git_calls(git_log) == ["for-each-ref", "cat-file"]
+    assert ids_read(git_log) == 6  # registry tags only: not the plain release-1
+    assert cache_file(repo, RECORDS).is_file() and cache_file(repo, MESSAGES).is_file()
+
+    warm = snapshot(load_registry(repo))
+    assert git_calls(git_log) == ["for-each-ref"]  # messages and manifests too from the cache
+    assert warm == cold
+    # and both are what for-each-ref with %(contents) says, without any cache
+    assert cold == snapshot(Registry(read_tags(repo)))
+    assert cold["latest"] == "v1.2.0" and cold["stages"] == {"production": "v1.1.0"}
+    assert [v["deprecated"] for v in cold["versions"]] == [True, False, False]
+    assert cold["counters"] == (6, START + 32)  # the lightweight stage tag counts for N
+
+
+def test_a_tag_added_after_caching_is_read_alone(repo, git_log):
+    load_registry(repo)
+    register(repo, "v1.3.0", 0.99, START + 40)
+    git_calls(git_log), ids_read(git_log)
+
+    registry = load_registry(repo)
+    assert git_calls(git_log) == ["for-each-ref", "cat-file"]
+    assert ids_read(git_log) == 1
+    assert registry.latest(MODEL).version == "v1.3.0"
+    assert registry.latest(MODEL).metrics == {"evaluation": {"accuracy": 0.99, "f1": 0.98}}
+    assert snapshot(registry) == snapshot(Registry(read_tags(repo)))
+    git_calls(git_log)
+    assert snapshot(load_registry(repo)) == snapshot(registry)
+    assert git_calls(git_log) == ["for-each-ref"]
+
+
+def test_a_recreated_tag_is_read_again_and_a_deleted_one_disappears(repo, git_log):
+    load_registry(repo)
+    run_git(repo, "tag", "-d", "clf@v1.1.0", "clf@v1.2.0")
+    register(repo, "v1.1.0", 0.5, START + 50, commit=False)  # same name, new content
+
+    registry = load_registry(repo)
+    assert [v.version for v in registry.versions(MODEL)] == ["v1.0.0", "v1.1.0"]
+    assert registry.version(MODEL, "v1.1.0").metrics["evaluation"]["accuracy"] == 0.5
+    assert registry.version(MODEL, "v1.1.0").manifest["params"]["train"]["seed"] == 50
+    assert snapshot(registry) == snapshot(Registry(read_tags(repo)))
+    assert snapshot(load_registry(repo)) == snapshot(registry)
+
+
+def truncated(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"not a cache at all",
+        lambda data: b"",
+        truncated,
+        lambda data: marshal.dumps((HEADER, {"a line": "not a record"})),
+        lambda data: marshal.dumps((HEADER, dict.fromkeys(marshal.loads(data)[1], 1))),
+        lambda data: marshal.dumps((HEADER[:2] + ((2, 7),), marshal.loads(data)[1])),
+    ],
+    ids=["garbage", "empty", "truncated", "unknown-keys", "wrong-values", "other-python"],
+)
+def test_a_damaged_cache_is_ignored_and_rebuilt(repo, git_log, damage):
+    cold = snapshot(load_registry(repo))
+    for name in (RECORDS, MESSAGES):
+        path = cache_file(repo, name)
+        path.write_bytes(damage(path.read_bytes()))
+    git_calls(git_log)
+
+    assert snapshot(load_registry(repo)) == cold
+    assert git_calls(git_log) == ["for-each-ref", "cat-file"]
+    assert snapshot(load_registry(repo)) == cold  # rebuilt: a plain cache hit again
+    assert git_calls(git_log) == ["for-each-ref"]
+
+
+@pytest.mark.parametrize("damage", ["deleted", "garbage", "not-strings"])
+def test_missing_messages_are_read_in_one_batch(repo, git_log, damage):
+    cold = snapshot(load_registry(repo))
+    messages = cache_file(repo, MESSAGES)
+    if damage == "deleted":
+        messages.unlink()
+    elif damage == "garbage":
+        messages.write_bytes(b"garbage")
+    else:
+        oids = marshal.loads(messages.read_bytes())[1]
+        messages.write_bytes(marshal.dumps((HEADER, dict.fromkeys(oids, 1))))
+    git_calls(git_log), ids_read(git_log)
+
+    registry = load_registry(repo)
+    assert git_calls(git_log) == ["for-each-ref"]  # list and query need no message
+    assert snapshot(registry) == cold
+    assert git_calls(git_log) == ["cat-file"] and ids_read(git_log) == 5  # annotated ones
+
+
+def test_an_unwritable_cache_never_fails_a_read(repo, git_log):
+    (repo / ".git" / CACHE_DIR).write_text("in the way: the cache directory can't be made")
+    cold = snapshot(Registry(read_tags(repo)))
+    assert snapshot(load_registry(repo)) == cold
+    assert snapshot(load_registry(repo)) == cold
+    assert (repo / ".git" / CACHE_DIR).read_text().startswith("in the way")
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["accuracy", "f1", "metrics.evaluation.accuracy", "evaluation.f1", "params.train.seed"]
+    + ["gate.passed", "gate", "version", "metrics", "nothing", "metrics.nothing"],
+)
+def test_cached_metrics_answer_queries_like_the_manifest(repo, field):
+    load_registry(repo)
+    for version in load_registry(repo).versions(MODEL):
+        assert query.value_of(version, field) == query.lookup(version.manifest, field)
+
+
+def test_list_and_query_import_nothing_slow(repo):
+    package = query.__name__.split(".")[0]
+    probe = (
+        "import sys\n"
+        f"from {package}.registry.cli import main\n"
+        f"assert main(['list', '-C', {str(repo)!r}, '--model', 'clf', '--json']) == 0\n"
+        f"assert main(['query', 'accuracy > 0', '-C', {str(repo)!r}, '--model', 'clf']) == 0\n"
+        "slow = ('dataclasses', 'inspect', 'yaml', 'dvc', 'sklearn', 'pandas', 'numpy')\n"
+        "print(sorted(m for m in slow if m in sys.modules))\n"
+    )
+    src = Path(query.__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

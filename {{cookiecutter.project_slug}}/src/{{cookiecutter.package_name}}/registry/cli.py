@@ -205,7 +205,7 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 
 def versions_table(versions: list[Any], extra: Sequence[str] = ()) -> str:
-    from .query import lookup
+    from .query import value_of
 
     headers = ["version", "created", "author", "commit", "stages", "status", *extra]
     rows = [
@@ -216,7 +216,7 @@ def versions_table(versions: list[Any], extra: Sequence[str] = ()) -> str:
             v.commit[:8],
             ", ".join(v.stages),
             "deprecated" if v.deprecated else "active",
-            *(lookup(v.manifest, field) for field in extra),
+            *(value_of(v, field) for field in extra),
         ]
         for v in versions
     ]
@@ -270,9 +270,7 @@ def cmd_query(args: argparse.Namespace) -> None:
         versions = [v for v in versions if args.stage in v.stages]
     found = query.select(versions, conditions, args.author, since)
     fields = list(dict.fromkeys(c.field for c in conditions))
-    data = [
-        {**v.to_dict(), "values": {f: query.lookup(v.manifest, f) for f in fields}} for v in found
-    ]
+    data = [{**v.to_dict(), "values": {f: query.value_of(v, f) for f in fields}} for v in found]
     emit(args, data, lambda: versions_table(found, fields) if found else "no version matches")
 
 

@@ -1,9 +1,11 @@
 """Thin wrappers around the git command line (the only way the registry talks to git)."""
 
+import contextlib
 import os
 import subprocess
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -34,6 +36,7 @@ class RawTag(NamedTuple):
     tagger_email: str
     message: str
     annotated: bool = True
+    oid: str = ""  # the tag object's id (the commit's, for a lightweight tag)
 
 
 def git(
@@ -93,6 +96,131 @@ def read_tags(repo: Path) -> list[RawTag]:
     return tags
 
 
+class GitRun:
+    """A git command started at once, whose output is collected later."""
+
+    def __init__(self, repo: Path, *args: str, stdin: bytes | None = None) -> None:
+        self.repo, self.args, self.stdin = repo, args, stdin
+        try:
+            self.process = subprocess.Popen(
+                ["git", "-C", str(repo), *args],
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except FileNotFoundError:
+            raise RegistryError("git is not installed or not on PATH") from None
+
+    def output(self) -> bytes:
+        """Everything git printed; its complaint becomes one RegistryError line."""
+        output, errors = self.process.communicate(self.stdin)
+        self._complain(errors)
+        return output
+
+    def finish(self) -> None:
+        """Wait for git, whose output the caller has read itself."""
+        errors = self.process.stderr.read()
+        self.process.wait()
+        self.process.stdout.close()
+        self.process.stderr.close()
+        self._complain(errors)
+
+    def abort(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+    def _complain(self, errors: bytes) -> None:
+        if self.process.returncode != 0:
+            complaint = errors.decode(errors="replace")
+            if "not a git repository" in complaint:
+                raise RegistryError(f"{self.repo} is not inside a git repository")
+            raise RegistryError(f"git {self.args[0]} failed: {_last_line(complaint)}")
+
+    def lines(self) -> list[str]:
+        return self.output().decode(errors="replace").splitlines()
+
+
+def start_tag_listing(repo: Path) -> GitRun:
+    """Start listing every tag as ``<object id> refs/tags/<name>``, without contents.
+
+    Only the refs are read (no tag object), so this stays cheap at 10,000 tags; the
+    registry's cache says which of these it has already parsed. It runs while the
+    caller loads that cache: ``.lines()`` waits for it.
+    """
+    return GitRun(repo, "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags/")
+
+
+def read_objects(repo: Path, object_ids: Sequence[str]) -> Iterator[tuple[str, str, bytes]]:
+    """``(id, type, raw content)`` of many objects, from one ``git cat-file --batch``.
+
+    Objects are yielded as git writes them, so parsing them overlaps git's reading
+    of the next ones (the two run on different cores).
+    """
+    if not object_ids:
+        return
+    wanted = "".join(f"{oid}\n" for oid in object_ids).encode()
+    run = GitRun(repo, "cat-file", "--batch", "--buffer", stdin=wanted)
+    # fed from a thread: git stops reading ids while its output is not being read
+    feeder = threading.Thread(target=_feed, args=(run.process.stdin, wanted), daemon=True)
+    feeder.start()
+    try:
+        yield from _batch_objects(run.process.stdout)
+    except BaseException:
+        run.abort()  # an error, or the caller stopped early: don't leave git waiting
+        feeder.join()
+        raise
+    feeder.join()
+    run.finish()
+
+
+def _feed(pipe, data: bytes) -> None:
+    with contextlib.suppress(BrokenPipeError):
+        pipe.write(data)
+    with contextlib.suppress(BrokenPipeError):
+        pipe.close()
+
+
+def _batch_objects(stream) -> Iterator[tuple[str, str, bytes]]:
+    while True:
+        header = stream.readline().decode(errors="replace").split()
+        if not header:
+            return
+        if len(header) != 3:  # "<id> missing": a ref to an object that is gone
+            raise RegistryError(f"git object {header[0]} is missing: the repository is damaged")
+        oid, kind, size = header
+        content = stream.read(int(size) + 1)  # the content is followed by a newline
+        yield oid, kind, content[:-1]
+
+
+def parse_tag_object(raw: bytes) -> tuple[str, int, str, str, str]:
+    """``(target, tagger time, tagger name, tagger email, message)`` of a tag object.
+
+    The same values ``for-each-ref`` gives as ``%(*objectname)``, ``%(taggerdate:unix)``,
+    ``%(taggername)``, ``%(taggeremail)`` (without ``<>``) and ``%(contents)``.
+    """
+    header, _, message = raw.partition(b"\n\n")
+    target, tagger = "", ""
+    for line in header.split(b"\n"):
+        if line.startswith(b"object ") and not target:
+            target = line[len(b"object ") :].decode(errors="replace")
+        elif line.startswith(b"tagger ") and not tagger:
+            tagger = line[len(b"tagger ") :].decode(errors="replace")
+    name, email, when = _split_ident(tagger)
+    return target, when, name, email, message.decode(errors="replace")
+
+
+def _split_ident(ident: str) -> tuple[str, str, int]:
+    # "Ada Lovelace <ada@example.com> 1700000000 +0000"
+    opening, closing = ident.find("<"), ident.find(">")
+    if opening < 0 or closing < opening:
+        return ident.strip(), "", 0
+    stamp = ident[closing + 1 :].split()
+    when = int(stamp[0]) if stamp and stamp[0].isdigit() else 0
+    return ident[:opening].strip(), ident[opening + 1 : closing], when
+
+
 def _parse_stream(stream) -> list[RawTag]:
     width = len(TAG_FIELDS)
     tags: list[RawTag] = []
@@ -116,7 +244,7 @@ def _raw_tag(raw: Sequence[bytes]) -> RawTag:
     refname = refname.lstrip("\n")
     if objtype != "tag" or not peeled:
         # lightweight tags are not events (GTO skips them) but still count for N
-        return RawTag(refname[len("refs/tags/") :], objectname, 0, "", "", "", False)
+        return RawTag(refname[len("refs/tags/") :], objectname, 0, "", "", "", False, objectname)
     return RawTag(
         name=refname[len("refs/tags/") :],
         target=peeled,
@@ -124,6 +252,7 @@ def _raw_tag(raw: Sequence[bytes]) -> RawTag:
         tagger_name=name,
         tagger_email=email.strip("<>"),
         message=message,
+        oid=objectname,
     )
 
 
