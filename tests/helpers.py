@@ -73,3 +73,9 @@ def bake_ok(cookies, **context: str) -> Path:
     assert result.exception is None, f"bake failed: {result.exception!r}"
     assert result.exit_code == 0
     return Path(result.project_path)
+
+
+def remote_url(project: Path) -> str:
+    """The default DVC remote's URL (`dvc remote list` truncates long paths to fit a table)."""
+    name = dvc(project, "remote", "default").stdout.strip()
+    return dvc(project, "config", f"remote.{name}.url").stdout.strip()

@@ -21,7 +21,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from tests.helpers import bake_ok, run
+from tests.helpers import bake_ok, remote_url, run
 
 HOSTILE_NAME = "Dr. O'Brien's \"Quoted\" \\ Model"
 
@@ -162,7 +162,5 @@ def test_git_is_initialised_clean_with_data_tracked(default_project):
     tracked = run(["git", "ls-files"], default_project).stdout.splitlines()
     assert "data/raw/dataset.csv.dvc" in tracked
     assert "data/raw/dataset.csv" not in tracked, "raw data must be in DVC, not git"
-    remote = run([sys.executable, "-m", "dvc", "remote", "list"], default_project).stdout
-    assert remote.strip(), "no DVC remote configured"
-    remote_path = Path(remote.split()[1])
+    remote_path = Path(remote_url(default_project))
     assert remote_path.is_absolute() and default_project not in remote_path.parents

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.helpers import bake_ok, dvc, git, package_of, pymod, run
+from tests.helpers import bake_ok, dvc, git, package_of, pymod, remote_url, run
 
 pytestmark = pytest.mark.slow
 
@@ -92,7 +92,7 @@ def test_tampered_remote_is_refused_and_previous_deployment_kept(released, tmp_p
     origin = Path(git(released, "remote", "get-url", "origin").stdout.strip())
     target = tmp_path / "model"
     args = ("deploy", "--version", "v1.0.0", "--repo", str(origin), "--to", str(target))
-    remote = Path(dvc(released, "remote", "list").stdout.split()[1])
+    remote = Path(remote_url(released))
     weights = manifest(released, "v1.0.0")["artifact"]["files"]["model.skops"]
     (obj,) = [
         p
