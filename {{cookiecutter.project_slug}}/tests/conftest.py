@@ -21,3 +21,14 @@ def project(tmp_path: Path, task: str) -> Path:
 @pytest.fixture
 def classification_project(tmp_path: Path) -> Path:
     return write_project(tmp_path, "classification")
+
+
+@pytest.fixture
+def trained(project: Path) -> Path:
+    """The project after prepare, train and evaluate: ready for the gate."""
+    from {{ cookiecutter.package_name }} import evaluate, prepare, train
+
+    prepare.run(project)
+    train.run(project)
+    evaluate.run(project)
+    return project

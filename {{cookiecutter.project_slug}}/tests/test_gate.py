@@ -14,14 +14,6 @@ from {{ cookiecutter.package_name }}.config import ProjectPaths, load_gate
 from {{ cookiecutter.package_name }}.errors import ProjectError
 
 
-@pytest.fixture
-def trained(project):
-    prepare.run(project)
-    train.run(project)
-    evaluate.run(project)
-    return project
-
-
 def test_passing_gate_writes_a_deterministic_verdict(trained, task):
     result = gate.run(trained)
     path = ProjectPaths(trained).gate_json

@@ -187,12 +187,16 @@ def verdict(
     )
 
 
-def run(project_dir: Path) -> GateResult:
-    """Write metrics/gate.json; raise ProjectError when the gate fails (after writing)."""
+def run(project_dir: Path, inputs_sha256: str | None = None) -> GateResult:
+    """Write metrics/gate.json; raise ProjectError when the gate fails (after writing).
+    ``inputs_sha256`` (from gate_stage) is recorded so an unchanged re-run can skip scoring."""
     result = check_candidate(project_dir)
+    record = result.to_dict()
+    if inputs_sha256 is not None:
+        record["inputs_sha256"] = inputs_sha256
     path = ProjectPaths(project_dir).gate_json
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     if not result.passed:
         raise ProjectError(f"{result.summary()}; see metrics/gate.json")
     return result
