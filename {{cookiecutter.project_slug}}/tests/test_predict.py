@@ -129,6 +129,21 @@ def test_json_columns_layout_and_csv_output(capsys, model_dir, tmp_path):
             [ROWS[0], {"size": 1.0, "count": None}],
             "column 'count': missing value (NaN)",
         ),
+        (
+            "huge.csv",
+            [ROWS[0], {"size": 1.0, "count": "99999999999999999999999"}],
+            "column 'count': value 99999999999999999999999 out of int64 range (row 2)",
+        ),
+        (
+            "below.csv",
+            [{"size": 1.0, "count": "-9223372036854775809"}],
+            "column 'count': value -9223372036854775809 out of int64 range (row 1)",
+        ),
+        (
+            "huge.json",
+            [ROWS[0], ROWS[1], {"size": 1.0, "count": 99999999999999999999999}],
+            "column 'count': value 99999999999999999999999 out of int64 range (row 3)",
+        ),
     ],
 )
 def test_bad_input_is_one_line_naming_the_column(capsys, model_dir, tmp_path, name, rows, expected):
@@ -142,6 +157,16 @@ def test_bad_input_is_one_line_naming_the_column(capsys, model_dir, tmp_path, na
     assert err.startswith("error: ") and err.count("\n") == 1, err
     assert expected in err
     assert not output.exists()
+
+
+@pytest.mark.parametrize("name", ["bounds.csv", "bounds.json"])
+def test_int64_bounds_are_accepted(capsys, model_dir, tmp_path, name):
+    rows = [{"size": 1.0, "count": 2**63 - 1}, {"size": 1.0, "count": -(2**63)}]
+    path = tmp_path / name
+    (write_csv if name.endswith(".csv") else write_json)(path, rows)
+    code, out, err = predict(capsys, "--model", str(model_dir), "--input", str(path))
+    assert code == 0, err
+    assert len(pd.read_csv(io.StringIO(out))) == 2
 
 
 def test_tampered_weights_are_refused_before_loading(capsys, model_dir, tmp_path):

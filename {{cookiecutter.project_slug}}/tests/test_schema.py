@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pipeline_helpers import write_yaml
+from pipeline_helpers import edit_params, run_module, synthetic_frame, write_project, write_yaml
 
 from {{ cookiecutter.package_name }} import prepare
 from {{ cookiecutter.package_name }}.errors import ProjectError
@@ -136,3 +136,61 @@ def test_bad_schema_files(tmp_path, schema, message):
     write_yaml(path, schema)
     with pytest.raises(ProjectError, match=message):
         load_schema(path)
+
+
+def int64_feature_project(root, value):
+    """A project whose feature 'count' is int64, with ``value`` in the third data row."""
+    frame = synthetic_frame("classification")
+    frame.insert(0, "count", range(len(frame)))
+    write_project(root, "classification", frame)
+    schema = load_schema(root / "data" / "schema.yaml")
+    columns = [{"name": c.name, "dtype": c.dtype} for c in schema.columns]
+    columns[0]["dtype"] = "int64"
+    write_yaml(
+        root / "data" / "schema.yaml",
+        {"task": "classification", "target": "label", "columns": columns},
+    )
+    rewrite_raw(root, lambda ls: ls[:3] + [value + ls[3][ls[3].index(",") :]] + ls[4:])
+    return root
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", "-9223372036854775809"])
+def test_int64_value_out_of_range_is_refused_not_wrapped(tmp_path, value):
+    root = int64_feature_project(tmp_path, value)
+    expect_error(
+        root, rf"dataset\.csv: column 'count': value {value} out of int64 range \(line 4\)"
+    )
+
+
+def test_int64_bounds_are_read_exactly(tmp_path):
+    # float64 cannot hold 2**63 - 1: reading through float would round it out of range.
+    root = int64_feature_project(tmp_path, "9223372036854775807")
+    frame = read_csv(root / RAW, load_schema(root / "data" / "schema.yaml"))
+    assert frame["count"].iloc[2] == 2**63 - 1
+    assert str(frame["count"].dtype) == "int64"
+
+
+def test_out_of_range_refused_by_the_prepare_command(tmp_path):
+    root = int64_feature_project(tmp_path, "99999999999999999999999")
+    result = run_module(root, "prepare")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: data/raw/dataset.csv: column 'count': value 99999999999999999999999 "
+        "out of int64 range (line 4)\n"
+    )
+    assert not (root / "data" / "prepared").exists()
+
+
+def test_a_class_with_one_row_blames_the_data_not_params(classification_project):
+    rewrite_raw(classification_project, lambda ls: ls + [ls[1].rsplit(",", 1)[0] + ",7"])
+    expect_error(
+        classification_project,
+        r"^\S*data/raw/dataset\.csv: column 'label': class 7 has only 1 row\(s\).*"
+        r"set prepare\.stratify: false in params\.yaml$",
+    )
+
+
+def test_a_class_with_one_row_splits_without_stratify(classification_project):
+    rewrite_raw(classification_project, lambda ls: ls + [ls[1].rsplit(",", 1)[0] + ",7"])
+    edit_params(classification_project, "prepare", stratify=False)
+    assert prepare.run(classification_project) == (120, 41)

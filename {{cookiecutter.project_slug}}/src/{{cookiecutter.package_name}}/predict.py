@@ -16,6 +16,7 @@ import json
 import math
 import os
 import sys
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -27,6 +28,7 @@ from .model_io import load_model, read_signature, sha256_file
 DEPLOYED_FILE = "DEPLOYED.json"
 OUTPUT_FORMATS = (".csv", ".json")
 PREDICTION_COLUMN = "prediction"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -169,6 +171,8 @@ def typed(values: pd.Series, column: dict[str, Any], source: Path, from_text: bo
         raise ProjectError(
             f"{where}: expected {dtype}, got {values[bad].iloc[0]!r} in row {row_of(bad)}"
         )
+    if dtype == "int64":
+        check_int64_range(values, numbers, missing, where)
     return numbers.astype("float64" if dtype == "float64" or missing.any() else "int64")
 
 
@@ -180,20 +184,44 @@ def is_missing(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in ("", "nan", "na", "null", "none")
 
 
-def as_number(value: Any, dtype: str, from_text: bool) -> float:
-    """The value as a finite number of ``dtype``, or NaN when it is not one."""
+def as_number(value: Any, dtype: str, from_text: bool) -> float | int | None:
+    """The value as a finite number of ``dtype`` (an exact int for int64), or None if not one."""
     if isinstance(value, bool) or is_missing(value):
-        return math.nan
+        return None
     if isinstance(value, str) and from_text:
         try:
-            value = float(value.strip())
-        except ValueError:
-            return math.nan
-    if not isinstance(value, (int, float)) or not math.isfinite(value):
-        return math.nan
-    if dtype == "int64" and value != int(value):
-        return math.nan
-    return float(value)
+            # Decimal, not float: float loses the last digits of large integers.
+            value = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+    if not isinstance(value, (int, float, Decimal)) or not is_finite(value):
+        return None
+    if dtype == "int64":
+        return int(value) if value == int(value) else None
+    try:
+        number = float(value)
+    except OverflowError:  # a JSON integer beyond float's range
+        return None
+    return number if math.isfinite(number) else None
+
+
+def is_finite(value: int | float | Decimal) -> bool:
+    if isinstance(value, Decimal):
+        return value.is_finite()
+    return isinstance(value, int) or math.isfinite(value)
+
+
+def check_int64_range(
+    values: pd.Series, numbers: pd.Series, missing: pd.Series, where: str
+) -> None:
+    """astype("int64") silently wraps values beyond its range: refuse them instead."""
+    in_range = numbers.map(lambda n: INT64_MIN <= n <= INT64_MAX if n is not None else True)
+    out_of_range = ~missing & ~in_range.astype(bool)
+    if out_of_range.any():
+        raise ProjectError(
+            f"{where}: value {values[out_of_range].iloc[0]} out of int64 range "
+            f"(row {row_of(out_of_range)})"
+        )
 
 
 def row_of(mask: pd.Series) -> int:

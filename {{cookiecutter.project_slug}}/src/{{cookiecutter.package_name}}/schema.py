@@ -7,6 +7,7 @@ or string for classification. Missing values are errors: the model has no impute
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,7 @@ TASKS = ("classification", "regression")
 NUMERIC_DTYPES = ("int64", "float64")
 TARGET_DTYPES = {"classification": ("int64", "string"), "regression": NUMERIC_DTYPES}
 FIRST_DATA_LINE = 2  # line 1 is the header
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -142,8 +144,21 @@ def typed_column(values: pd.Series, column: Column, source: str) -> pd.Series:
                 f"{where}: {text[fractional].iloc[0]!r} at line "
                 f"{first_line(fractional)} is not an integer"
             )
-        return numbers.astype("int64")
+        return exact_int64(text, where)
     return numbers.astype("float64")
+
+
+def exact_int64(text: pd.Series, where: str) -> pd.Series:
+    """Integral text as int64, refusing values out of range (astype would silently wrap)."""
+    # Decimal, not float: float loses the last digits of large integers near the bounds.
+    exact = text.map(lambda value: int(Decimal(value)))
+    out_of_range = exact.map(lambda value: not INT64_MIN <= value <= INT64_MAX).astype(bool)
+    if out_of_range.any():
+        raise ProjectError(
+            f"{where}: value {text[out_of_range].iloc[0]} out of int64 range "
+            f"(line {first_line(out_of_range)})"
+        )
+    return exact.astype("int64")
 
 
 def first_line(mask: pd.Series) -> int:
