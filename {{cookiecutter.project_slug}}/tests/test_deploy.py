@@ -160,9 +160,9 @@ def test_deploy_by_stage_and_replace(project, server):
 def test_deploying_the_same_version_again_is_a_noop(project, server):
     assert deploy(project, server, "--version", "v1.0.0").returncode == 0
     before = snapshot(server / "model")
-    result = deploy(project, server, "--version", "v1.0.0")
+    result = deploy(project, server, "--version", "1.0.0")  # the same version, as in show
     assert result.returncode == 0, result.stderr
-    assert "already deployed" in result.stdout
+    assert "v1.0.0 is already deployed" in result.stdout
     assert snapshot(server / "model") == before
 
 
@@ -226,7 +226,9 @@ def test_unreachable_git_repo(server, tmp_path):
         "--to",
         str(server / "model"),
     )
-    assert_one_error_line(result, "nowhere.git")
+    nowhere = tmp_path / "nowhere.git"
+    # git's cause, not the generic advice on its last line ("… and the repository exists.")
+    assert_one_error_line(result, f"{nowhere}: '{nowhere}' does not appear to be a git repository")
 
 
 class BlackHole:

@@ -32,10 +32,23 @@ def project(tmp_path) -> Path:
 
 def test_verify_reports_reproducible(project):
     assert registry(project, "register").returncode == 0
-    result = registry(project, "verify", "v1.0.0")
+    shown = json.loads(registry(project, "show", "v1.0.0", "--json").stdout)
+    result = registry(project, "verify", "1.0.0", "--json")  # 1.0.0 is v1.0.0, as in show
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("reproducible: ")
-    assert "model.skops" in result.stdout
+    report = json.loads(result.stdout)
+    assert {k: report[k] for k in ("model", "version", "commit", "reproducible")} == {
+        "model": shown["model"],
+        "version": "v1.0.0",
+        "commit": shown["commit"],
+        "reproducible": True,
+    }
+    expected = shown["manifest"]["artifact"]["files"]["model.skops"]["sha256"]
+    assert report["files"]["model.skops"] == {
+        "expected": expected,
+        "actual": expected,
+        "match": True,
+    }
+    assert "environment.json" not in report["files"]  # describes the machine: not compared
 
 
 def test_verify_names_the_file_that_differs(project):

@@ -380,3 +380,85 @@ def test_list_and_query_import_nothing_slow(repo):
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --- command line: shared options and version arguments ----------------------------------
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    from {{ cookiecutter.package_name }}.registry.cli import main
+
+    capsys.readouterr()
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-C", "{repo}", "--model", MODEL, "--json", "list"],  # before the command, like git
+        ["list", "-C", "{repo}", "--model", MODEL, "--json"],
+        ["-C", "{repo}", "list", "--model", MODEL, "--json"],  # mixed: neither wipes the other
+        ["--model", MODEL, "--json", "list", "-C", "{repo}"],
+    ],
+)
+def test_shared_options_go_before_or_after_the_command(capsys, repo, tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)  # not the project: only -C can lead there
+    code, out, err = run_cli(capsys, *(arg.format(repo=repo) for arg in args))
+    assert code == 0, err
+    listed = json.loads(out)
+    assert (listed["model"], listed["latest"]) == (MODEL, "v1.2.0")
+
+
+@pytest.mark.parametrize(
+    ("command", "problem"),
+    [
+        (["deploy", "--version", "1.1.0", "--to", "{out}"], "no artifact.path"),
+        (["verify", "1.1.0"], "lists no artifact files"),
+    ],
+)
+def test_deploy_and_verify_accept_a_version_without_v(capsys, repo, tmp_path, command, problem):
+    """Like show and promote: 1.1.0 is v1.1.0 (found; it is refused only later, for its
+    manifest, which has no artifact here)."""
+    args = [arg.format(out=tmp_path / "out") for arg in command]
+    code, out, err = run_cli(capsys, *args, "-C", str(repo), "--model", MODEL)
+    assert code == 1 and err.count("\n") == 1, err
+    assert f"tag {MODEL}@v1.1.0: " in err and problem in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_fetching_tags_from_a_missing_repo_names_gits_cause(tmp_path):
+    from {{ cookiecutter.package_name }}.registry.deploy import _fetch_tags
+
+    missing = tmp_path / "nowhere.git"
+    with pytest.raises(RegistryError) as caught:
+        _fetch_tags(str(missing), tmp_path / "tags")
+    message = str(caught.value)
+    expected = f"cannot read the tags of {missing}: '{missing}' does not appear to be a git"
+    assert message.startswith(expected), message
+    assert "fatal" not in message and "exists." not in message
+
+
+def test_verify_report_json_and_text(capsys, repo):
+    import argparse
+
+    from {{ cookiecutter.package_name }}.registry.verify import _report
+
+    version = load_registry(repo).version(MODEL, "v1.1.0")
+    same = {"expected": "aa", "actual": "aa", "match": True}
+    _report(argparse.Namespace(json=False), version, {"model.skops": same})
+    assert capsys.readouterr().out.startswith(f"reproducible: {MODEL} v1.1.0 (")
+
+    missing = {"expected": "bb", "actual": None, "match": False}
+    files = {"model.skops": same, "signature.json": missing}
+    with pytest.raises(RegistryError, match="signature.json: expected sha256 bb, got missing"):
+        _report(argparse.Namespace(json=True), version, files)
+    printed = json.loads(capsys.readouterr().out)  # the JSON is printed before the error
+    assert printed == {
+        "model": MODEL,
+        "version": "v1.1.0",
+        "commit": version.commit,
+        "reproducible": False,
+        "files": files,
+    }

@@ -58,11 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-C", dest="repo", default=".", metavar="DIR", help="project directory")
-    common.add_argument("--model", default=MODEL_NAME, help=f"model name (default {MODEL_NAME})")
-    common.add_argument("--json", action="store_true", help="machine-readable output")
     parser = OneLineParser(prog="registry", description="Model registry on git tags (GTO format).")
+    add_shared_options(parser, default=True)
+    # Also after the sub-command; no defaults there, or they would overwrite the values
+    # given before it (argparse copies every sub-command attribute onto the result).
+    common = argparse.ArgumentParser(add_help=False)
+    add_shared_options(common, default=False)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     def command(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
@@ -115,6 +116,23 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         if name in argv:  # imported only when it runs: deploy may pull in dvc
             add_plugin(sub, name)
     return parser
+
+
+def add_shared_options(parser: argparse.ArgumentParser, default: bool) -> None:
+    """``-C``, ``--model`` and ``--json``: before the sub-command (like git) or after it."""
+
+    def given(value: Any) -> Any:
+        return value if default else argparse.SUPPRESS
+
+    parser.add_argument(
+        "-C", dest="repo", default=given("."), metavar="DIR", help="project directory"
+    )
+    parser.add_argument(
+        "--model", default=given(MODEL_NAME), help=f"model name (default {MODEL_NAME})"
+    )
+    parser.add_argument(
+        "--json", action="store_true", default=given(False), help="machine-readable output"
+    )
 
 
 def add_plugin(sub: argparse.ArgumentParser, name: str) -> None:

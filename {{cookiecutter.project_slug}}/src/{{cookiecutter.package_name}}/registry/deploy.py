@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .cli import version_arg
 from .errors import RegistryError
 from .gitutil import read_tags, repo_root
 from .store import Registry, Version, load_registry
@@ -42,7 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``registry deploy`` (``-C``, ``--model`` and ``--json`` are shared)."""
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--stage", help="deploy the version now assigned to this stage")
-    which.add_argument("--version", help="deploy this version (vX.Y.Z)")
+    which.add_argument("--version", type=version_arg, help="deploy this version (vX.Y.Z)")
     parser.add_argument("--to", required=True, type=Path, help="the deployment folder")
     parser.add_argument(
         "--repo", dest="source_repo", help="git URL or path to read tags from (default: -C)"
@@ -126,9 +127,15 @@ def _fetch_tags(url: str, into: Path) -> Path:
     ):
         result = subprocess.run(["git", *args], capture_output=True, text=True)
         if result.returncode != 0:
-            complaint = (result.stderr.strip().splitlines() or ["?"])[-1]
-            raise RegistryError(f"cannot read the tags of {url}: {complaint}")
+            raise RegistryError(f"cannot read the tags of {url}: {_git_complaint(result.stderr)}")
     return into
+
+
+def _git_complaint(stderr: str) -> str:
+    """git's first ``fatal:`` line: the cause; the lines after it are generic advice."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    fatal = [line.removeprefix("fatal:").strip() for line in lines if line.startswith("fatal:")]
+    return (fatal or lines or ["git fetch failed"])[0]
 
 
 def _resolve(registry: Registry, model: str, version: str | None, stage: str | None):

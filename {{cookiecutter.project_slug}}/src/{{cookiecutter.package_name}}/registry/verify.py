@@ -9,6 +9,7 @@ allowed to differ is ``environment.json``: it records the machine the rebuild ra
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .cli import version_arg
 from .errors import RegistryError
 from .gitutil import repo_root
 from .store import Version, load_registry
@@ -26,7 +28,7 @@ MACHINE_FILES = {"environment.json"}
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``registry verify`` (``-C``, ``--model`` and ``--json`` are shared)."""
-    parser.add_argument("version", help="version (vX.Y.Z) or stage to rebuild")
+    parser.add_argument("version", type=version_arg, help="version (vX.Y.Z) or stage to rebuild")
     parser.add_argument("--keep", action="store_true", help="keep the rebuild folder")
 
 
@@ -42,21 +44,41 @@ def run(args: argparse.Namespace) -> None:
         if raw_data:  # raw data kept in git itself needs no pull
             _dvc(clone, "pull", *raw_data, what="pull the raw data")
         _dvc(clone, "repro", "train", what="re-run the pipeline up to train")
-        differences = _differences(clone / version.manifest["artifact"]["path"], expected)
+        files = _compare(clone / version.manifest["artifact"]["path"], expected)
     finally:
         if args.keep:
             print(f"rebuild kept in {workdir}", file=sys.stderr)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    if differences:
+    _report(args, version, files)
+
+
+def _report(args: argparse.Namespace, version: Version, files: dict[str, dict]) -> None:
+    """JSON (with --json) on stdout either way; a mismatch is also the one error line."""
+    reproducible = all(entry["match"] for entry in files.values())
+    if args.json:
+        result = {
+            "model": version.model,
+            "version": version.version,
+            "commit": version.commit,
+            "reproducible": reproducible,
+            "files": files,
+        }
+        print(json.dumps(result, indent=2, sort_keys=True))
+    if not reproducible:
+        differences = [
+            f"{name}: expected sha256 {entry['expected']}, got {entry['actual'] or 'missing'}"
+            for name, entry in files.items()
+            if not entry["match"]
+        ]
         raise RegistryError(
             f"{version.model} {version.version} is not reproducible: " + "; ".join(differences)
         )
-    names = ", ".join(sorted(expected))
-    print(
-        f"reproducible: {version.model} {version.version} ({version.commit[:12]}): "
-        f"{names} match the manifest's sha256"
-    )
+    if not args.json:
+        print(
+            f"reproducible: {version.model} {version.version} ({version.commit[:12]}): "
+            f"{', '.join(files)} match the manifest's sha256"
+        )
 
 
 def _expected_hashes(version: Version) -> dict[str, str]:
@@ -83,16 +105,16 @@ def _raw_data_files(clone: Path) -> list[str]:
     return _git("-C", str(clone), "ls-files", "*.dvc").stdout.split()
 
 
-def _differences(folder: Path, expected: dict[str, str]) -> list[str]:
+def _compare(folder: Path, expected: dict[str, str]) -> dict[str, dict]:
+    """Each compared file: expected and actual sha256 (None when the rebuild lacks it)."""
     from ..model_io import sha256_file
 
-    differences = []
+    files = {}
     for name, sha in sorted(expected.items()):
         path = folder / name
-        actual = sha256_file(path) if path.is_file() else "missing"
-        if actual != sha:
-            differences.append(f"{name}: expected sha256 {sha}, got {actual}")
-    return differences
+        actual = sha256_file(path) if path.is_file() else None
+        files[name] = {"expected": sha, "actual": actual, "match": actual == sha}
+    return files
 
 
 def _git(*args: str) -> subprocess.CompletedProcess:
