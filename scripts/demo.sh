@@ -84,17 +84,18 @@ cp -r "$SERVING" "$TAMPERED"
 printf 'x' >>"$TAMPERED/model.skops"
 refused predict --model "$TAMPERED" --input sample.csv
 python - "$DEMO_DIR" <<'EOF'
-# Corrupt v1.0.0's weights in the DVC remote itself; deploy must refuse them.
-import json, subprocess, sys
-from pathlib import Path
-demo = Path(sys.argv[1])
-manifest = json.loads(subprocess.run(["registry", "show", "v1.0.0", "--json"], check=True,
-                                     capture_output=True, text=True).stdout)
-sha = manifest["manifest"]["artifact"]["files"]["model.skops"]["sha256"] if "manifest" in manifest \
-    else manifest["artifact"]["files"]["model.skops"]["sha256"]
+# Corrupt v1.0.0's weights in the DVC remote itself (found by their sha256); deploy must refuse.
 import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+demo = Path(sys.argv[1])
+shown = subprocess.run(["registry", "show", "v1.0.0", "--json"], check=True, capture_output=True)
+sha256 = json.loads(shown.stdout)["manifest"]["artifact"]["files"]["model.skops"]["sha256"]
 for obj in (demo / "breast-cancer-classifier-dvc-remote").rglob("*"):
-    if obj.is_file() and hashlib.sha256(obj.read_bytes()).hexdigest() == sha:
+    if obj.is_file() and hashlib.sha256(obj.read_bytes()).hexdigest() == sha256:
         obj.chmod(0o644)
         obj.write_bytes(obj.read_bytes() + b"tampered")
         print(f"tampered with {obj.relative_to(demo)}")
