@@ -283,8 +283,12 @@ def cmd_query(args: argparse.Namespace) -> None:
         v for v in registry.versions(args.model) if args.include_deprecated or not v.deprecated
     ]
     if args.stage is not None:
-        if args.stage not in registry.stage_names(args.model):
-            raise RegistryError(f"unknown stage {args.stage!r} of {args.model}")
+        used = registry.stage_names(args.model)
+        if args.stage not in used:  # most likely a typo: say so rather than match nothing
+            raise RegistryError(
+                f"unknown stage {args.stage!r} of {args.model}: no version was ever assigned "
+                f"to it (stages used: {', '.join(used) or 'none yet'})"
+            )
         versions = [v for v in versions if args.stage in v.stages]
     found = query.select(versions, conditions, args.author, since)
     fields = list(dict.fromkeys(c.field for c in conditions))
