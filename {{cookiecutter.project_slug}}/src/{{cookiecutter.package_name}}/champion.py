@@ -24,11 +24,9 @@ from .config import MODEL_NAME, GateParams
 from .errors import ProjectError
 from .evaluate import Predictions, predict, scores
 from .gate import Candidate, Check, Comparison
+from .gate_stage import production_version
 from .model_io import MODEL_FILE, SIGNATURE_FILE, load_trusted
-from .registry.errors import RegistryError
-from .registry.store import Version, load_registry
-
-PRODUCTION = "production"
+from .registry.store import Version
 
 
 @dataclass(frozen=True)
@@ -39,15 +37,6 @@ class VersionModel:
     model: BaseEstimator
     signature: dict[str, Any]
     weights_sha256: str
-
-
-def production_version(project_dir: Path) -> Version | None:
-    """The version the tags put in production now; None without one (or without git)."""
-    try:
-        registry = load_registry(project_dir)
-    except RegistryError:
-        return None  # not a git repository: there is no registry, hence no production
-    return registry.stage_version(MODEL_NAME, PRODUCTION)
 
 
 def load_version(project_dir: Path, version: Version) -> VersionModel:

@@ -16,20 +16,28 @@ from pathlib import Path
 from .errors import ProjectError, run_cli
 from .registry import MODEL_NAME
 from .registry.errors import RegistryError
-from .registry.store import load_registry
+from .registry.store import Version, load_registry
 
+PRODUCTION = "production"
 GATE_JSON = Path("metrics") / "gate.json"
 # Everything the verdict is computed from, besides the production version (from the tags).
 INPUT_FILES = ("params.yaml", "data/schema.yaml", "data/prepared/holdout.csv")
 
 
+def production_version(project_dir: Path) -> Version | None:
+    """The version the tags put in production now; None without one (or without git).
+    Lives here, not in champion.py, so the fast path needs no scikit-learn import."""
+    try:
+        registry = load_registry(project_dir)
+    except RegistryError:
+        return None  # not a git repository: there is no registry, hence no production
+    return registry.stage_version(MODEL_NAME, PRODUCTION)
+
+
 def production_identity(project_dir: Path) -> str:
     """``version@commit`` of production now, or ``none``: tags are never moved, so a new
     assignment or a re-created tag changes this string."""
-    try:
-        version = load_registry(project_dir).stage_version(MODEL_NAME, "production")
-    except RegistryError:
-        return "none"  # not a git repository: no registry, hence no production
+    version = production_version(project_dir)
     return "none" if version is None else f"{version.version}@{version.commit}"
 
 
