@@ -63,7 +63,7 @@ def check_project_name(value: str) -> str | None:
 
 def check_project_slug(value: str) -> str | None:
     if not value:
-        return "is empty: project_name has no letter or digit to derive it from; set project_slug"
+        return "must not be empty"
     if len(value) > MAX_SLUG_LENGTH:
         return f"at most {MAX_SLUG_LENGTH} characters (it has {len(value)})"
     if not SLUG_RE.fullmatch(value):
