@@ -10,9 +10,11 @@ import codecs
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -27,6 +29,7 @@ TARGET = "target"
 REMOTE_NAME = "storage"
 REMOTE_SUFFIX = "-dvc-remote"
 FIRST_COMMIT = "Initial project from cookiecutter-dvc-registry"
+TERMINAL_ESCAPE_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
 class HookError(Exception):
@@ -238,6 +241,13 @@ def init_repository(project: Path, context: dict, undo: ExitStack) -> None:
     )
 
 
+def visible(text: str) -> str:
+    """Text safe for the user's terminal on one line: a tool's colour codes are dropped and
+    other control characters (a newline in a path) shown escaped."""
+    text = TERMINAL_ESCAPE_RE.sub("", text)
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in text)
+
+
 def one_line(exc: BaseException) -> str:
     """An exception as one line that names its cause."""
     if isinstance(exc, OSError) and exc.strerror:
@@ -260,7 +270,7 @@ def main(context: dict, project: Path) -> int:
                 init_repository(project, context, undo)
             undo.pop_all()  # finished: keep everything
     except Exception as exc:  # any failure: one line, never a traceback
-        print(f"error: {one_line(exc)}", file=sys.stderr)
+        print(f"error: {visible(one_line(exc))}", file=sys.stderr)
         return 1
     return 0
 

@@ -295,11 +295,16 @@ def validate(context: dict, project_dir: Path | None = None) -> tuple[str, str] 
     return None
 
 
+def visible(text: str) -> str:
+    """One line for the terminal: control characters (a newline in a path) shown escaped."""
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in text)
+
+
 def main(context: dict) -> int:
     problem = validate(context, Path.cwd())
     if problem:
         variable, rule = problem
-        print(f"error: {variable}: {rule}", file=sys.stderr)
+        print(f"error: {variable}: {visible(rule)}", file=sys.stderr)
         return 1
     return 0
 

@@ -353,14 +353,22 @@ def test_claim_refuses_a_non_empty_remote_folder_and_keeps_it(tmp_path):
 
 
 def test_post_gen_main_reports_an_os_error_in_one_line(tmp_path, capsys):
-    # The CSV vanished between pre_gen's check and post_gen's copy.
-    context = {"ci": "none", "dataset": "csv", "csv_path": str(tmp_path / "gone.csv")}
+    # The CSV vanished between pre_gen's check and post_gen's copy (before: a traceback).
+    context = {"ci": "none", "dataset": "csv", "csv_path": str(tmp_path / "gone\n.csv")}
     context |= {"target_column": "y", "task": "regression", "init_git": "no"}
 
     assert post_gen.main(context, tmp_path / "project") == 1
 
     err = capsys.readouterr().err
-    assert err == f"error: No such file or directory: {tmp_path / 'gone.csv'}\n"
+    assert err == f"error: No such file or directory: {tmp_path}/gone\\n.csv\n"
+
+
+def test_post_gen_shows_no_terminal_escapes_from_a_tool(tmp_path, capsys):
+    # A pre-commit hook's coloured refusal, as `run` quotes its last line.
+    code = "import sys; sys.stderr.write('\\x1b[31mrefused\\x1b[0m\\x07\\n'); sys.exit(1)"
+    with pytest.raises(post_gen.HookError) as failure:
+        post_gen.run([sys.executable, "-c", code], tmp_path)
+    assert post_gen.visible(str(failure.value)).endswith("failed: refused\\x07")
 
 
 @pytest.mark.parametrize(

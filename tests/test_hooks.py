@@ -34,6 +34,11 @@ INVALID = [
     pytest.param({"project_slug": "model\n"}, "project_slug", id="slug-trailing-newline"),
     pytest.param({"project_name": "a\x85b"}, "project_name", id="name-c1-control"),
     pytest.param({"project_name": "a\udcffb"}, "project_name", id="name-undecodable-bytes"),
+    pytest.param(
+        {"dataset": "csv", "csv_path": "/nonexistent/a\nb.csv", "target_column": "y"},
+        "csv_path",
+        id="csv-path-with-newline",
+    ),
     pytest.param({"package_name": "p" * 51}, "package_name", id="package-too-long"),
     pytest.param({"model_name": "m" * 101}, "model_name", id="model-too-long"),
     pytest.param({"model_name": "classifier\n"}, "model_name", id="model-trailing-newline"),
