@@ -184,6 +184,7 @@ def remote_url(project: Path, context: dict) -> str:
 
 
 def empty_folder(path: Path) -> None:
+    """Remove everything inside ``path``, keep ``path`` itself."""
     for child in path.iterdir():
         if child.is_dir() and not child.is_symlink():
             shutil.rmtree(child, ignore_errors=True)
