@@ -37,6 +37,7 @@ DENIED_CODES = frozenset(
     }
 )
 TIMEOUT_ERRORS = ("ConnectTimeoutError", "ReadTimeoutError", "ServerTimeoutError", "FSTimeoutError")
+DENIED = "access denied"
 HTTP_ADDRESS = re.compile(r"https?://([^/\s\"'()]+)")
 
 
@@ -60,27 +61,38 @@ def storage_cause(exc: BaseException) -> str | None:
 def remote_cause(exc: BaseException, repo: Any, remote: str | None = None) -> str:
     """The cause of ``exc``, a failed read through the DVC repo ``repo`` (a ``dvc.repo.Repo``).
 
-    When the chain names no connection or credential fault, the remote itself is asked:
-    a remote folder or bucket that is gone is the cause, not the file dvc tried first.
+    Two answers of dvc need the remote itself to explain them: "No storage files available"
+    (is the file missing, or the whole remote folder or bucket gone?), and a bare 403 (dvc
+    asks with HEAD requests, whose answers have no body to say why): listing the remote's
+    root gets the server's own words.
     """
     cause = storage_cause(exc)
-    if cause is not None:
-        return cause
-    if any(isinstance(error, FileNotFoundError) for error in causes(exc)):
+    missing = [error for error in causes(exc) if isinstance(error, FileNotFoundError)]
+    if cause is None and missing:
+        return probe_remote(repo, remote) or _not_pushed(missing[0])
+    if cause is not None and cause.startswith(DENIED):
         probe = probe_remote(repo, remote)
-        if probe is not None:
-            return probe
-    return one_line(exc)
+        return probe if probe is not None and probe.startswith(DENIED) else cause
+    return cause or one_line(exc)
 
 
 def probe_remote(repo: Any, remote: str | None = None) -> str | None:
-    """Why the remote's root cannot be read (None if it can)."""
+    """Why the remote's root cannot be listed (None: it can, or the failure says nothing)."""
     try:
         storage = repo.cloud.get_remote(remote)
-        exists = storage.fs.exists(storage.path)
+        storage.fs.ls(storage.path, detail=False)
+    except FileNotFoundError:
+        return "the remote storage does not exist"
     except Exception as exc:  # any library's error: classify it, never crash on the error path
-        return storage_cause(exc) or one_line(exc)
-    return None if exists else "the remote storage does not exist (nothing was ever pushed there?)"
+        return storage_cause(exc)
+    return None
+
+
+def _not_pushed(error: FileNotFoundError) -> str:
+    """The remote answers, but lacks this file: then the data really is missing."""
+    if not error.filename:
+        return one_line(error)
+    return f"{error.filename} is not in the remote storage (dvc push it from where it was made)"
 
 
 def describe_remote(repo: Any, remote: str | None = None) -> str:
@@ -163,14 +175,20 @@ def _no_credentials(error: BaseException, where: str) -> str | None:
 
 
 def _denied(error: BaseException, where: str) -> str | None:
+    """The server's refusal, with its code (botocore's ClientError, an HTTP status)."""
     code = _error_code(error)
     if code in DENIED_CODES:
         detail = (getattr(error, "response", None) or {}).get("Error", {}).get("Message")
-        return f"access denied by {where} ({code}{': ' + detail if detail else ''})"
+        return f"{DENIED} by {where} ({code}{': ' + detail if detail else ''})"
+    return None
+
+
+def _not_permitted(error: BaseException, where: str) -> str | None:
+    """A refusal without a code: a local file, or s3fs's translation of a 403."""
     if isinstance(error, PermissionError):
         if error.filename:
             return f"permission denied: {error.filename}"
-        return f"access denied by {where} ({one_line(error)})"
+        return f"{DENIED} by {where} ({one_line(error)})"
     return None
 
 
@@ -188,6 +206,7 @@ RULES = (
     _timed_out,
     _no_credentials,
     _denied,
+    _not_permitted,
     _cannot_connect,
 )
 
