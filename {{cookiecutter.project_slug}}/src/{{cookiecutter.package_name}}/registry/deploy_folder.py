@@ -54,14 +54,14 @@ def resolve_target(given: Path) -> Path:
     """The real folder ``--to`` names: a symbolic link is followed, never replaced itself."""
     path = Path(os.path.abspath(given))
     if not path.name:
-        raise RegistryError(f"--to {given}: the root folder cannot be a deployment")
+        raise RegistryError(f"--to {path}: the root folder cannot be a deployment")
     try:
         # A link is followed (strict: to something that exists); other paths may be new.
         real = path.resolve(strict=True) if path.is_symlink() else path.parent.resolve() / path.name
     except (OSError, RuntimeError) as exc:  # a dangling link, or a loop of links
-        raise RegistryError(f"--to {given}: a symbolic link to nowhere ({_cause(exc)})") from None
+        raise RegistryError(f"--to {path}: a symbolic link to nowhere ({_cause(exc)})") from None
     if not real.name:
-        raise RegistryError(f"--to {given}: the root folder cannot be a deployment")
+        raise RegistryError(f"--to {path}: a link to the root folder, which cannot be one")
     return real
 
 
@@ -115,8 +115,10 @@ def _strangers(folder: Path) -> str | None:
     if first is None:
         return None  # empty
     record, problem = read_record(folder)
-    if problem is not None:
-        return f"it is not empty ({first[0]}) and {problem}"
+    if record is None:
+        if not os.path.lexists(folder / DEPLOYED_FILE):
+            return f"it holds {first[0]} and no {DEPLOYED_FILE}"
+        return problem
     listed = set(record["files"])
     on_the_way = {str(Path(name).parent) for name in listed} - {"."}
     on_the_way |= {str(p) for name in on_the_way for p in Path(name).parents} - {"."}
@@ -150,8 +152,10 @@ def read_record(folder: Path) -> tuple[dict, None] | tuple[None, str]:
         # O_NOFOLLOW: a DEPLOYED.json that is a link to some other file is not ours.
         handle = os.open(folder / DEPLOYED_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
-        return None, f"holds no {DEPLOYED_FILE}"
+        return None, f"there is no {DEPLOYED_FILE}"
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, f"its {DEPLOYED_FILE} is a symbolic link"
         return None, f"its {DEPLOYED_FILE} cannot be read ({_cause(exc)})"
     with os.fdopen(handle, "rb") as file:
         info = os.fstat(file.fileno())
@@ -163,7 +167,7 @@ def read_record(folder: Path) -> tuple[dict, None] | tuple[None, str]:
     except (ValueError, UnicodeDecodeError):
         return None, f"its {DEPLOYED_FILE} is not valid JSON"
     if not is_record(record):
-        return None, f"its {DEPLOYED_FILE} is not one deploy wrote (model, version, files…)"
+        return None, f"its {DEPLOYED_FILE} is not one deploy writes (model, version, commit, files)"
     return record, None
 
 
