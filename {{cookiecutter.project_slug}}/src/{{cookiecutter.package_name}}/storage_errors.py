@@ -77,14 +77,20 @@ def remote_cause(exc: BaseException, repo: Any, remote: str | None = None) -> st
 
 
 def probe_remote(repo: Any, remote: str | None = None) -> str | None:
-    """Why the remote's root cannot be listed (None: it can, or the failure says nothing)."""
+    """Why the remote's root cannot be read (None: it can, or the failure says nothing)."""
+    listed = True
     try:
         storage = repo.cloud.get_remote(remote)
-        storage.fs.ls(storage.path, detail=False)
-    except FileNotFoundError:
-        return "the remote storage does not exist"
+        try:
+            storage.fs.ls(storage.path, detail=False)
+        except NotImplementedError:  # HTTP lists nothing, but asking still reaches the server
+            listed = False
+            storage.fs.info(storage.path)
     except Exception as exc:  # any library's error: classify it, never crash on the error path
-        return storage_cause(exc)
+        cause = storage_cause(exc)
+        if cause is None and listed and isinstance(exc, FileNotFoundError):
+            return "the remote storage does not exist"
+        return cause  # an HTTP root that is not found says nothing: servers need not serve it
     return None
 
 
