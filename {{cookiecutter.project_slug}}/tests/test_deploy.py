@@ -24,7 +24,7 @@ from {{ cookiecutter.package_name }}.registry.deploy_folder import (
     remove_leftovers,
     staging_beside,
 )
-from {{ cookiecutter.package_name }}.storage_errors import public_url, storage_cause
+from {{ cookiecutter.package_name }}.storage_errors import one_line, public_url, storage_cause
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parent.parent
@@ -365,6 +365,8 @@ def test_a_running_deploys_staging_is_never_removed(tmp_path):
 def test_remote_urls_are_shown_without_credentials():
     assert public_url("https://alice:s3cr3t@dvc.example.com/x") == "https://dvc.example.com/x"
     assert public_url("s3://bucket/prefix") == "s3://bucket/prefix"
+    error = OSError("cannot reach https://bob:token@dvc.example.com/x")
+    assert one_line(error) == "cannot reach https://dvc.example.com/x"
 
 
 def test_a_refused_connection_is_named_under_any_wrapper():

@@ -38,6 +38,7 @@ DENIED_CODES = frozenset(
 )
 TIMEOUT_ERRORS = ("ConnectTimeoutError", "ReadTimeoutError", "ServerTimeoutError", "FSTimeoutError")
 DENIED = "access denied"
+URL_CREDENTIALS = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/\s@]+@", re.IGNORECASE)
 HTTP_ADDRESS = re.compile(r"https?://([^/\s\"'()]+)")
 
 
@@ -232,4 +233,6 @@ def _named(error: BaseException, *names: str) -> bool:
 
 
 def one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+    """The error's text on one line, any ``user:password@`` of a URL in it left out."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return URL_CREDENTIALS.sub(r"\1", text)

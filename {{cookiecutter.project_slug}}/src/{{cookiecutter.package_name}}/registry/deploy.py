@@ -95,7 +95,8 @@ def _install(
 
 def _projects(repo: str | None, local: Path) -> list[Path]:
     """The repositories deploy reads from: never a target, nor inside one."""
-    projects = [Path(repo).resolve()] if repo is not None and Path(repo).exists() else []
+    path = Path(repo.removeprefix("file://")) if repo is not None else None
+    projects = [path.resolve()] if path is not None and path.exists() else []
     with suppress(RegistryError):  # -C is no repository (a serving machine using --repo)
         projects.append(repo_root(local).resolve())
     return projects

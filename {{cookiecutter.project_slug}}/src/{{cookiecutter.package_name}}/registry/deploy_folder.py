@@ -220,8 +220,9 @@ def staging_beside(target: Path) -> Iterator[Path]:
 def _new_staging(target: Path) -> tuple[Path, int | None]:
     parent = target.parent
     try:
-        with _locked(parent):
-            remove_leftovers(target)
+        with _locked(parent) as locked:
+            if locked:  # else a fresh staging folder could be mistaken for a dead one
+                remove_leftovers(target)
             staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.deploy-", dir=parent))
             lock = _try_lock(staging)
             (staging / MARKER).write_text(f"pid {os.getpid()}\n")
@@ -260,15 +261,26 @@ def remove_leftovers(target: Path) -> list[str]:
 
 
 @contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """An exclusive lock on folder, waited for (anyone holds it for milliseconds only)."""
+def _locked(folder: Path) -> Iterator[bool]:
+    """An exclusive lock on folder, waited for (anyone holds it for milliseconds only).
+
+    Yields False where there are no locks (Windows, some network filesystems).
+    """
     if fcntl is None:
-        yield
+        yield False
         return
-    handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        yield False
+        return
     try:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
+        locked = True
+    except OSError:  # ENOLCK, EOPNOTSUPP…
+        locked = False
+    try:
+        yield locked
     finally:
         os.close(handle)
 
