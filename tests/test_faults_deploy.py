@@ -27,9 +27,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import bake_ok, dvc, git, package_of, pymod
+from tests.helpers import bake_ok, dvc, git, package_of, pymod, train_and_register
 
-pytestmark = pytest.mark.slow
+# One worker runs the whole module (make test: -n 2 --dist loadgroup), so the bake and
+# training below happen once, not once per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults-deploy")]
 
 MODEL_DIR = "models/classifier"  # the default bake's model (model_name "classifier")
 
@@ -42,11 +44,7 @@ def released(cookies_session, tmp_path_factory) -> Path:
     deploy of another version replaces the folder all the same (new DEPLOYED.json).
     """
     project = bake_ok(cookies_session)
-    dvc(project, "repro")
-    git(project, "add", "-A")
-    git(project, "commit", "--quiet", "-m", "train")
-    dvc(project, "push")
-    pymod(project, "registry", "register")
+    train_and_register(project)
     with (project / "README.md").open("a") as readme:
         readme.write("\nServed from a deployed folder.\n")
     git(project, "commit", "--quiet", "-am", "docs")
