@@ -21,7 +21,7 @@ import sys
 from contextlib import suppress
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, BinaryIO, NoReturn
 
 import pandas as pd
 
@@ -110,30 +110,30 @@ def read_input(path: Path) -> pd.DataFrame:
     if suffix not in (".csv", ".json"):
         raise ProjectError(f"--input {path}: use a .csv or .json file")
     try:
-        data = path.read_bytes()  # once: missing, a folder, unreadable all fail here
+        with path.open("rb") as handle:  # missing, a folder, unreadable: all fail here
+            if suffix == ".csv":
+                return read_csv_text(path, handle)
+            return read_json_records(path, handle)
     except FileNotFoundError:
         raise ProjectError(f"--input {path}: file not found") from None
-    except OSError as exc:
+    except OSError as exc:  # opening it, or a disk error while reading it
         raise ProjectError(f"--input {path}: cannot read it ({cause_of(exc)})") from None
-    if suffix == ".csv":
-        return read_csv_text(path, data)
-    return read_json_records(path, data)
 
 
-def read_csv_text(path: Path, data: bytes) -> pd.DataFrame:
+def read_csv_text(path: Path, handle: BinaryIO) -> pd.DataFrame:
     try:
         # Text first, so that garbage is reported, never silently coerced to NaN.
-        return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+        return pd.read_csv(handle, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
         raise ProjectError(f"--input {path}: file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ProjectError(f"--input {path}: not a valid CSV file ({one_line(exc)})") from None
 
 
-def read_json_records(path: Path, data: bytes) -> pd.DataFrame:
+def read_json_records(path: Path, handle: BinaryIO) -> pd.DataFrame:
     """A list of records ``[{"col": value, …}, …]`` or columns ``{"col": [values…], …}``."""
     try:
-        payload = json.loads(data.decode("utf-8"))
+        payload = json.loads(handle.read().decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProjectError(f"--input {path}: not valid JSON ({one_line(exc)})") from None
     if isinstance(payload, list) and all(isinstance(row, dict) for row in payload):

@@ -335,8 +335,13 @@ def swap_in(new: Path, target: Path) -> None:
     target since it was checked, the swap is undone and nothing of theirs is lost.
     """
     if not os.path.lexists(target):
-        os.rename(new, target)  # fails if something appeared there meanwhile: nothing lost
-        return
+        try:
+            os.rename(new, target)  # fails if something appeared there meanwhile: nothing lost
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+        # Another deploy got there first: replace its deployment like any other.
     if _exchange(new, target):
         reason = why_not_ours(new)
         if reason is not None:
