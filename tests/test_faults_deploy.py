@@ -94,7 +94,7 @@ def deploy(
 
 
 def tree(folder: Path) -> dict[str, str]:
-    """Every entry under folder (hidden ones and .git included): sha256, link target or dir."""
+    """Every entry under folder (hidden ones and .git included): sha256, link, dir or mode."""
     state = {}
     for path in sorted(folder.rglob("*")):
         name = path.relative_to(folder).as_posix()
@@ -102,6 +102,8 @@ def tree(folder: Path) -> dict[str, str]:
             state[name] = "link:" + os.readlink(path)
         elif path.is_dir():
             state[name] = "dir"
+        elif not path.is_file():
+            state[name] = f"special:{path.stat().st_mode:o}"  # a FIFO: reading it would block
         else:
             state[name] = hashlib.sha256(path.read_bytes()).hexdigest()
     return state
@@ -183,6 +185,13 @@ def record_is_a_link(folder: Path, deployment: Path) -> None:
     (folder / "DEPLOYED.json").symlink_to(deployment / "DEPLOYED.json")
 
 
+def record_is_a_fifo(folder: Path, deployment: Path) -> None:
+    """Opening a FIFO for reading waits for a writer: forever, unless deploy never does."""
+    shutil.copytree(deployment, folder)
+    (folder / "DEPLOYED.json").unlink()
+    os.mkfifo(folder / "DEPLOYED.json")
+
+
 def weights_are_a_link(folder: Path, deployment: Path) -> None:
     shutil.copytree(deployment, folder)
     (folder / "model.skops").unlink()
@@ -212,6 +221,7 @@ FOREIGN = {
     deployment_plus_user_file: r"it holds notes\.txt, which its DEPLOYED\.json does not list",
     deployment_plus_folder: r"it holds logs/, which its DEPLOYED\.json does not list",
     record_is_a_link: r"its DEPLOYED\.json is a symbolic link",
+    record_is_a_fifo: r"its DEPLOYED\.json is not a file deploy wrote",
     weights_are_a_link: r"it holds model\.skops, a symbolic link no deployment makes",
     record_not_json: r"its DEPLOYED\.json is not valid JSON",
     record_lists_outside: r"its DEPLOYED\.json is not one deploy writes "

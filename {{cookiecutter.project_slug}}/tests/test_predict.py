@@ -355,6 +355,18 @@ def test_a_record_that_lists_files_outside_the_folder_is_refused(capsys, model_d
     assert one_error_line(err) == expected
 
 
+def test_a_record_that_is_no_file_is_refused_without_waiting(capsys, model_dir, tmp_path):
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    (copy / "DEPLOYED.json").unlink()
+    os.mkfifo(copy / "DEPLOYED.json")  # reading it would wait for a writer forever
+    source = write_csv(tmp_path / "in.csv", ROWS)
+    code, _, err = predict(capsys, "--model", str(copy), "--input", str(source))
+    assert code == 1
+    expected = "not a file; deploy a model there (registry deploy)"
+    assert one_error_line(err) == f"error: {copy / 'DEPLOYED.json'}: {expected}"
+
+
 def test_a_model_path_that_is_a_file_is_one_line(capsys, tmp_path):
     source = write_csv(tmp_path / "in.csv", ROWS)
     code, _, err = predict(capsys, "--model", str(source), "--input", str(source))

@@ -71,6 +71,8 @@ def predict(argv: list[str] | None = None) -> int:
 def check_deployment(model_dir: Path) -> dict[str, Any]:
     """DEPLOYED.json exists and every file it lists still has its recorded sha256."""
     record_path = model_dir / DEPLOYED_FILE
+    if record_path.exists() and not record_path.is_file():  # a FIFO would block the read
+        raise ProjectError(f"{record_path}: not a file; deploy a model there (registry deploy)")
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -149,8 +149,10 @@ def _entries(folder: Path, prefix: str = "") -> Iterator[tuple[str, os.DirEntry]
 def read_record(folder: Path) -> tuple[dict, None] | tuple[None, str]:
     """(the folder's DEPLOYED.json, None), or (None, why it is not one deploy wrote)."""
     try:
-        # O_NOFOLLOW: a DEPLOYED.json that is a link to some other file is not ours.
-        handle = os.open(folder / DEPLOYED_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # O_NOFOLLOW: a link to some other file is not ours; O_NONBLOCK: nor is a FIFO,
+        # which would block the open forever.
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        handle = os.open(folder / DEPLOYED_FILE, flags)
     except FileNotFoundError:
         return None, f"there is no {DEPLOYED_FILE}"
     except OSError as exc:
