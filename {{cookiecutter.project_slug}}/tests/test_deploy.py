@@ -19,6 +19,7 @@ from registry_helpers import dvc, git, make_project, retrain, tool_env
 
 import {{ cookiecutter.package_name }}
 from {{ cookiecutter.package_name }}.model_io import sha256_file
+from {{ cookiecutter.package_name }}.registry import deploy_folder
 from {{ cookiecutter.package_name }}.registry.deploy_folder import (
     MARKER,
     remove_leftovers,
@@ -360,6 +361,21 @@ def test_a_running_deploys_staging_is_never_removed(tmp_path):
         assert remove_leftovers(target) == []
         assert staging.is_dir()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_parent_folder_locked_for_long_blocks_no_deploy(tmp_path, monkeypatch):
+    monkeypatch.setattr(deploy_folder, "PARENT_LOCK_WAIT_S", 0.2)
+    dead = tmp_path / ".model.deploy-dead0001"
+    dead.mkdir()
+    (dead / MARKER).write_text("pid 1\n")
+    holder = hold_lock(tmp_path)  # someone else keeps the parent folder locked
+    try:
+        with staging_beside(tmp_path / "model") as staging:
+            assert staging.is_dir()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [dead.name]  # removed only when locked
 
 
 def test_remote_urls_are_shown_without_credentials():

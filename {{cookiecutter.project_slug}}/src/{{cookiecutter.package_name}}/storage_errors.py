@@ -234,5 +234,9 @@ def _named(error: BaseException, *names: str) -> bool:
 
 def one_line(exc: BaseException) -> str:
     """The error's text on one line, any ``user:password@`` of a URL in it left out."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    return without_credentials(" ".join(str(exc).split()) or type(exc).__name__)
+
+
+def without_credentials(text: str) -> str:
+    """text with the ``user:password@`` of every URL in it left out."""
     return URL_CREDENTIALS.sub(r"\1", text)

@@ -31,7 +31,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from ..storage_errors import describe_remote, one_line, remote_cause, storage_cause
+from ..storage_errors import (
+    describe_remote,
+    one_line,
+    remote_cause,
+    storage_cause,
+    without_credentials,
+)
 from .cli import version_arg
 from .deploy_folder import DEPLOYED_FILE, check_target, resolve_target, staging_beside, swap_in
 from .errors import RegistryError
@@ -172,7 +178,7 @@ def _git_complaint(stderr: str) -> str:
     """git's first ``fatal:`` line: the cause; the lines after it are generic advice."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     fatal = [line.removeprefix("fatal:").strip() for line in lines if line.startswith("fatal:")]
-    return (fatal or lines or ["git fetch failed"])[0]
+    return without_credentials((fatal or lines or ["git fetch failed"])[0])
 
 
 def _resolve(registry: Registry, model: str, version: str | None, stage: str | None):
@@ -205,7 +211,7 @@ def _record(version: Version, files: dict, stage: str | None, source: str) -> di
         "stage": stage,
         "artifact_path": version.manifest["artifact"]["path"],
         "files": {name: dict(meta) for name, meta in sorted(files.items())},
-        "source": source,
+        "source": without_credentials(source),  # a token in a --repo URL stays out of it
         "deployed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 

@@ -29,6 +29,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -44,6 +45,7 @@ DEPLOYED_FILE = "DEPLOYED.json"
 RECORD_STRINGS = ("model", "version", "commit")
 MARKER = "DEPLOYING"  # in every staging folder: a second proof (after the name) that it is ours
 MAX_RECORD_BYTES = 1 << 20
+PARENT_LOCK_WAIT_S = 10.0
 RULE = "deploy replaces only an empty folder or an earlier deployment (nothing was changed)"
 
 
@@ -264,9 +266,10 @@ def remove_leftovers(target: Path) -> list[str]:
 
 @contextmanager
 def _locked(folder: Path) -> Iterator[bool]:
-    """An exclusive lock on folder, waited for (anyone holds it for milliseconds only).
+    """An exclusive lock on folder: deploys hold it for milliseconds, so it is waited for.
 
-    Yields False where there are no locks (Windows, some network filesystems).
+    Yields False where there are no locks (Windows, some network filesystems) or when
+    someone else keeps it for long: then no leftovers are removed, nothing is blocked.
     """
     if fcntl is None:
         yield False
@@ -277,14 +280,23 @@ def _locked(folder: Path) -> Iterator[bool]:
         yield False
         return
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        locked = True
-    except OSError:  # ENOLCK, EOPNOTSUPP…
-        locked = False
-    try:
-        yield locked
+        yield _lock_within(handle, PARENT_LOCK_WAIT_S)
     finally:
         os.close(handle)
+
+
+def _lock_within(handle: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        except OSError:  # ENOLCK, EOPNOTSUPP…
+            return False
 
 
 def _try_lock(folder: Path) -> int | None:
