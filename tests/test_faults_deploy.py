@@ -335,8 +335,10 @@ def read_only_folder(tmp_path) -> Path:
     folder.mkdir()
     if os.geteuid() != 0:
         folder.chmod(0o555)
-        yield folder
-        folder.chmod(0o755)
+        try:
+            yield folder
+        finally:
+            folder.chmod(0o755)
         return
     if shutil.which("chattr") is None:
         pytest.skip("running as root without chattr: no folder root cannot write into")
