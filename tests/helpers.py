@@ -75,6 +75,15 @@ def bake_ok(cookies, **context: str) -> Path:
     return Path(result.project_path)
 
 
+def train_and_register(project: Path) -> None:
+    """Run the pipeline, commit it, push the data and register HEAD as v1.0.0."""
+    dvc(project, "repro")
+    git(project, "add", "-A")
+    git(project, "commit", "--quiet", "-m", "train")
+    dvc(project, "push")
+    pymod(project, "registry", "register")
+
+
 def remote_url(project: Path) -> str:
     """The default DVC remote's URL (`dvc remote list` truncates long paths to fit a table)."""
     name = dvc(project, "remote", "default").stdout.strip()

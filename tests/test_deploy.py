@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.helpers import bake_ok, dvc, git, package_of, pymod, remote_url, run
+from tests.helpers import bake_ok, git, package_of, pymod, remote_url, run, train_and_register
 
 pytestmark = pytest.mark.slow
 
@@ -19,11 +19,7 @@ pytestmark = pytest.mark.slow
 def released(cookies_session, tmp_path_factory) -> Path:
     """Default bake, pipeline run and committed, data pushed, v1.0.0 registered and pushed."""
     project = bake_ok(cookies_session)
-    dvc(project, "repro")
-    git(project, "add", "-A")
-    git(project, "commit", "--quiet", "-m", "train")
-    dvc(project, "push")
-    pymod(project, "registry", "register")
+    train_and_register(project)
     origin = tmp_path_factory.mktemp("origin") / "project.git"
     git(project, "init", "--quiet", "--bare", str(origin))
     git(project, "remote", "add", "origin", str(origin))

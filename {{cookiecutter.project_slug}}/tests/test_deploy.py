@@ -19,6 +19,13 @@ from registry_helpers import dvc, git, make_project, retrain, tool_env
 
 import {{ cookiecutter.package_name }}
 from {{ cookiecutter.package_name }}.model_io import sha256_file
+from {{ cookiecutter.package_name }}.registry import deploy_folder
+from {{ cookiecutter.package_name }}.registry.deploy_folder import (
+    MARKER,
+    remove_leftovers,
+    staging_beside,
+)
+from {{ cookiecutter.package_name }}.storage_errors import one_line, public_url, storage_cause
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parent.parent
@@ -183,7 +190,8 @@ def test_missing_remote_object_is_refused_and_nothing_changes(project, server):
     before = snapshot(server / "model")
     remote_object(project, "v1.1.0", "model.skops").unlink()
     result = deploy(project, server, "--version", "v1.1.0")
-    assert_one_error_line(result, "v1.1.0")
+    # The remote answers: the file really is missing, and the line says which.
+    assert_one_error_line(result, "v1.1.0", "model.skops is not in the remote storage")
     assert snapshot(server / "model") == before
     assert leftovers(server) == []
 
@@ -192,7 +200,7 @@ def test_dead_remote_endpoint_is_a_clear_error(project, server):
     assert deploy(project, server, "--version", "v1.0.0").returncode == 0
     before = snapshot(server / "model")
     result = deploy(project, server, "--version", "v1.1.1", "--remote", "dead")
-    assert_one_error_line(result, "could not fetch")
+    assert_one_error_line(result, "could not fetch", "'dead'", "connection refused by 127.0.0.1:")
     assert snapshot(server / "model") == before
     assert leftovers(server) == []
 
@@ -285,3 +293,106 @@ def test_deploy_from_the_local_project(project, tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads((target / "DEPLOYED.json").read_text())["version"] == "v1.1.0"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+# --- what a killed deploy leaves, and who may remove it ------------------------------------
+
+
+def hold_lock(folder: Path) -> subprocess.Popen:
+    """Another process that holds folder locked, as a running deploy holds its staging."""
+    code = (
+        "import fcntl, os, sys, time\n"
+        "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(folder)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline() == "locked\n"
+    return holder
+
+
+def test_only_dead_staging_folders_of_this_target_are_removed(tmp_path):
+    target = tmp_path / "model"
+    staging = {
+        name: tmp_path / name
+        for name in (
+            ".model.deploy-dead0001",  # killed: marker, no lock
+            ".model.deploy-dead0002",  # killed before it wrote the marker: empty
+            ".model.deploy-live0003",  # a deploy running now: locked
+            ".model.deploy-user0004",  # the pattern, but no marker and not empty: not ours
+            ".other.deploy-dead0005",  # another target's
+            "model.deploy-dead0006",  # not hidden: not a name deploy makes
+        )
+    }
+    for name, folder in staging.items():
+        folder.mkdir()
+        if "dead" in name or "live" in name:
+            (folder / MARKER).write_text("pid 1\n")
+            (folder / "model").mkdir()
+        if "user" in name:
+            (folder / "notes.txt").write_text("mine\n")
+    (staging[".model.deploy-dead0002"] / MARKER).unlink()
+    shutil.rmtree(staging[".model.deploy-dead0002"] / "model")
+    (tmp_path / ".model.deploy-link0007").symlink_to(staging[".other.deploy-dead0005"])
+    holder = hold_lock(staging[".model.deploy-live0003"])
+    try:
+        removed = remove_leftovers(target)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert sorted(removed) == [".model.deploy-dead0001", ".model.deploy-dead0002"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".model.deploy-link0007",
+        ".model.deploy-live0003",
+        ".model.deploy-user0004",
+        ".other.deploy-dead0005",
+        "model.deploy-dead0006",
+    ]
+    assert remove_leftovers(target) == [".model.deploy-live0003"]  # its deploy died now
+
+
+def test_a_running_deploys_staging_is_never_removed(tmp_path):
+    target = tmp_path / "model"
+    with staging_beside(target) as staging:
+        assert (staging / MARKER).is_file()
+        assert remove_leftovers(target) == []
+        assert staging.is_dir()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_parent_folder_locked_for_long_blocks_no_deploy(tmp_path, monkeypatch):
+    monkeypatch.setattr(deploy_folder, "PARENT_LOCK_WAIT_S", 0.2)
+    dead = tmp_path / ".model.deploy-dead0001"
+    dead.mkdir()
+    (dead / MARKER).write_text("pid 1\n")
+    holder = hold_lock(tmp_path)  # someone else keeps the parent folder locked
+    try:
+        with staging_beside(tmp_path / "model") as staging:
+            assert staging.is_dir()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [dead.name]  # removed only when locked
+
+
+def test_remote_urls_are_shown_without_credentials():
+    assert public_url("https://alice:s3cr3t@dvc.example.com/x") == "https://dvc.example.com/x"
+    assert public_url("s3://bucket/prefix") == "s3://bucket/prefix"
+    error = OSError("cannot reach https://bob:token@dvc.example.com/x")
+    assert one_line(error) == "cannot reach https://dvc.example.com/x"
+
+
+def test_a_refused_connection_is_named_under_any_wrapper():
+    try:
+        socket.create_connection(("127.0.0.1", closed_port()), timeout=5)
+    except ConnectionRefusedError as refused:
+        wrapped = FileNotFoundError(2, "No storage files available", "models/model.skops")
+        wrapped.__context__ = PermissionError("Forbidden")
+        wrapped.__context__.__cause__ = refused
+        assert storage_cause(wrapped) == "connection refused by the remote"
+    else:
+        pytest.fail("something listens on a closed port")
+    assert storage_cause(FileNotFoundError(2, "No storage files available")) is None

@@ -5,8 +5,12 @@ with ``save_model`` exactly as the train stage writes it, plus the DEPLOYED.json
 ``registry deploy`` writes. Every bad input must stop with one line naming the column.
 """
 
+import contextlib
 import io
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -225,3 +229,147 @@ def test_runs_as_a_module(model_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "prediction,probability_0,probability_1"
     assert len(result.stdout.splitlines()) == 4
+
+
+# --- files that cannot be read or written: one line naming the file and the cause ----------
+
+
+def one_error_line(err: str) -> str:
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err.strip()
+
+
+def folder_state(folder: Path) -> dict:
+    return {
+        p.relative_to(folder).as_posix(): p.is_dir() or p.read_bytes() for p in folder.rglob("*")
+    }
+
+
+@contextlib.contextmanager
+def read_only(folder: Path):
+    """Nothing can be created in folder, root included (chattr +i; chmod stops only others)."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("running as root without chattr: no folder root cannot write into")
+    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"running as root and chattr +i is refused here: {made.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_input_that_cannot_be_read_is_one_line(capsys, model_dir, tmp_path):
+    (tmp_path / "folder.csv").mkdir()
+    cases = {
+        tmp_path / "missing.csv": "file not found",
+        tmp_path / "folder.csv": "cannot read it (Is a directory)",
+    }
+    for path, cause in cases.items():
+        code, out, err = predict(capsys, "--model", str(model_dir), "--input", str(path))
+        assert code == 1 and out == ""
+        assert one_error_line(err) == f"error: --input {path}: {cause}"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file: no unreadable input")
+def test_unreadable_input_is_one_line(capsys, model_dir, tmp_path):
+    path = write_csv(tmp_path / "secret.csv", ROWS)
+    path.chmod(0)
+    code, _, err = predict(capsys, "--model", str(model_dir), "--input", str(path))
+    assert code == 1
+    assert one_error_line(err) == f"error: --input {path}: cannot read it (Permission denied)"
+
+
+def test_output_that_cannot_be_written_is_one_line_and_leaves_nothing(capsys, model_dir, tmp_path):
+    source = write_csv(tmp_path / "in.csv", ROWS)
+    (tmp_path / "afile").write_text("a file\n")
+    (tmp_path / "folder.csv").mkdir()
+    cases = {
+        tmp_path / "afile" / "out.csv": f"{tmp_path / 'afile'} is a file, not a folder",
+        tmp_path / "afile" / "sub" / "out.json": f"{tmp_path / 'afile'} is a file, not a folder",
+        tmp_path / "folder.csv": "is a folder, not a file name",
+        model_dir / "signature.json": f"inside the deployed model {model_dir}; write it elsewhere",
+        model_dir / ".." / model_dir.name / "out.csv": f"inside the deployed model {model_dir}; "
+        "write it elsewhere",
+    }
+    deployed, before = folder_state(model_dir), folder_state(tmp_path)
+    for output, cause in cases.items():
+        code, out, err = predict(
+            capsys, "--model", str(model_dir), "--input", str(source), "--output", str(output)
+        )
+        assert code == 1 and out == ""
+        assert one_error_line(err) == f"error: --output {output}: {cause}"
+    assert folder_state(tmp_path) == before
+    assert folder_state(model_dir) == deployed
+
+
+def test_output_into_a_read_only_folder_is_one_line_and_leaves_nothing(capsys, model_dir, tmp_path):
+    source = write_csv(tmp_path / "in.csv", ROWS)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    with read_only(locked):
+        for output in (locked / "out.csv", locked / "new" / "out.json"):
+            code, _, err = predict(
+                capsys, "--model", str(model_dir), "--input", str(source), "--output", str(output)
+            )
+            assert code == 1
+            cause = r"cannot write it \((Operation not permitted|Permission denied)\)"
+            assert re.fullmatch(
+                rf"error: --output {re.escape(str(output))}: {cause}", one_error_line(err)
+            )
+        assert list(locked.iterdir()) == []
+
+
+def test_output_is_written_whole_or_not_at_all(tmp_path):
+    """A rename that fails (here: a folder took the name meanwhile) leaves no partial file."""
+    from {{ cookiecutter.package_name }}.predict import write_atomically
+
+    (tmp_path / "out.csv").mkdir()
+    (tmp_path / "out.csv" / "keep").write_text("theirs\n")
+    with pytest.raises(OSError):
+        write_atomically(tmp_path / "out.csv", b"prediction\n1\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    write_atomically(tmp_path / "new" / "out.csv", b"prediction\n1\n")
+    assert (tmp_path / "new" / "out.csv").read_bytes() == b"prediction\n1\n"
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["out.csv"]
+
+
+def test_a_record_that_lists_files_outside_the_folder_is_refused(capsys, model_dir, tmp_path):
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    record = json.loads((copy / "DEPLOYED.json").read_text())
+    record["files"]["../in.csv"] = {"sha256": "0" * 64}
+    (copy / "DEPLOYED.json").write_text(json.dumps(record))
+    source = write_csv(tmp_path / "in.csv", ROWS)
+    code, _, err = predict(capsys, "--model", str(copy), "--input", str(source))
+    assert code == 1
+    expected = f"error: {copy / 'DEPLOYED.json'}: '../in.csv' is not a file of the deployed folder"
+    assert one_error_line(err) == expected
+
+
+def test_a_record_that_is_no_file_is_refused_without_waiting(capsys, model_dir, tmp_path):
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    (copy / "DEPLOYED.json").unlink()
+    os.mkfifo(copy / "DEPLOYED.json")  # reading it would wait for a writer forever
+    source = write_csv(tmp_path / "in.csv", ROWS)
+    code, _, err = predict(capsys, "--model", str(copy), "--input", str(source))
+    assert code == 1
+    expected = "not a file; deploy a model there (registry deploy)"
+    assert one_error_line(err) == f"error: {copy / 'DEPLOYED.json'}: {expected}"
+
+
+def test_a_model_path_that_is_a_file_is_one_line(capsys, tmp_path):
+    source = write_csv(tmp_path / "in.csv", ROWS)
+    code, _, err = predict(capsys, "--model", str(source), "--input", str(source))
+    assert code == 1
+    expected = f"error: {source / 'DEPLOYED.json'}: cannot read it (Not a directory)"
+    assert one_error_line(err) == expected

@@ -5,7 +5,8 @@ it had when it was deployed, and the weights must match signature.json; skops th
 them with an explicit list of trusted types (no pickle). The input must match the model's
 signature exactly: the same columns, each of its dtype, no missing values where the
 signature does not allow them. Predictions (and, for a classifier, one probability column
-per class) go to stdout as CSV, or to ``--output`` as CSV or JSON by its extension.
+per class) go to stdout as CSV, or to ``--output`` as CSV or JSON by its extension,
+written whole or not at all (a hidden file beside it, renamed into place).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import io
 import json
 import math
 import os
+import secrets
 import sys
+from contextlib import suppress
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, BinaryIO, NoReturn
 
 import pandas as pd
 
@@ -48,8 +51,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def predict(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.output is not None and args.output.suffix.lower() not in OUTPUT_FORMATS:
-        raise ProjectError(f"--output {args.output}: use a .csv or .json file name")
+    if args.output is not None:
+        check_output(args.output, args.model)
     check_deployment(args.model)
     model = load_model(args.model)
     signature = read_signature(args.model)
@@ -68,12 +71,16 @@ def predict(argv: list[str] | None = None) -> int:
 def check_deployment(model_dir: Path) -> dict[str, Any]:
     """DEPLOYED.json exists and every file it lists still has its recorded sha256."""
     record_path = model_dir / DEPLOYED_FILE
+    if record_path.exists() and not record_path.is_file():  # a FIFO would block the read
+        raise ProjectError(f"{record_path}: not a file; deploy a model there (registry deploy)")
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ProjectError(
             f"{record_path}: not found; deploy a model there first (registry deploy --to DIR)"
         ) from None
+    except OSError as exc:  # a folder, unreadable, --model is a file…
+        raise ProjectError(f"{record_path}: cannot read it ({cause_of(exc)})") from None
     except ValueError:
         raise ProjectError(f"{record_path}: not valid JSON") from None
     files = record.get("files") if isinstance(record, dict) else None
@@ -81,9 +88,14 @@ def check_deployment(model_dir: Path) -> dict[str, Any]:
         raise ProjectError(f"{record_path}: files: missing, cannot check the deployment")
     for name, meta in sorted(files.items()):
         path = model_dir / name
+        if not inside(path, model_dir):
+            raise ProjectError(f"{record_path}: {name!r} is not a file of the deployed folder")
         if not path.is_file():
             raise ProjectError(f"{path}: missing from the deployment ({DEPLOYED_FILE})")
-        actual = sha256_file(path)
+        try:
+            actual = sha256_file(path)
+        except OSError as exc:
+            raise ProjectError(f"{path}: cannot read it ({cause_of(exc)})") from None
         if actual != meta.get("sha256"):
             raise ProjectError(
                 f"{path}: sha256 {actual} does not match {DEPLOYED_FILE} {meta.get('sha256')}"
@@ -99,27 +111,31 @@ def read_input(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".json"):
         raise ProjectError(f"--input {path}: use a .csv or .json file")
-    if not path.is_file():
-        raise ProjectError(f"--input {path}: file not found")
-    if suffix == ".csv":
-        return read_csv_text(path)
-    return read_json_records(path)
+    try:
+        with path.open("rb") as handle:  # missing, a folder, unreadable: all fail here
+            if suffix == ".csv":
+                return read_csv_text(path, handle)
+            return read_json_records(path, handle)
+    except FileNotFoundError:
+        raise ProjectError(f"--input {path}: file not found") from None
+    except OSError as exc:  # opening it, or a disk error while reading it
+        raise ProjectError(f"--input {path}: cannot read it ({cause_of(exc)})") from None
 
 
-def read_csv_text(path: Path) -> pd.DataFrame:
+def read_csv_text(path: Path, handle: BinaryIO) -> pd.DataFrame:
     try:
         # Text first, so that garbage is reported, never silently coerced to NaN.
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        return pd.read_csv(handle, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
         raise ProjectError(f"--input {path}: file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ProjectError(f"--input {path}: not a valid CSV file ({one_line(exc)})") from None
 
 
-def read_json_records(path: Path) -> pd.DataFrame:
+def read_json_records(path: Path, handle: BinaryIO) -> pd.DataFrame:
     """A list of records ``[{"col": value, …}, …]`` or columns ``{"col": [values…], …}``."""
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
+        payload = json.loads(handle.read().decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProjectError(f"--input {path}: not valid JSON ({one_line(exc)})") from None
     if isinstance(payload, list) and all(isinstance(row, dict) for row in payload):
@@ -241,6 +257,23 @@ def predictions(model: Any, features: pd.DataFrame, signature: dict[str, Any]) -
     return result
 
 
+def check_output(output: Path, model_dir: Path) -> None:
+    """Refuse, before any work, an --output that cannot be written or would harm the model."""
+    if output.suffix.lower() not in OUTPUT_FORMATS:
+        raise ProjectError(f"--output {output}: use a .csv or .json file name")
+    if output.is_dir():
+        raise ProjectError(f"--output {output}: is a folder, not a file name")
+    if inside(output, model_dir):
+        raise ProjectError(
+            f"--output {output}: inside the deployed model {model_dir}; write it elsewhere"
+        )
+    above = output.parent
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if not above.is_dir():
+        raise ProjectError(f"--output {output}: {above} is a file, not a folder")
+
+
 def write_output(result: pd.DataFrame, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(result.to_csv(index=False))
@@ -252,11 +285,37 @@ def write_output(result: pd.DataFrame, output: Path | None) -> None:
         buffer = io.StringIO()
         result.to_csv(buffer, index=False)
         text = buffer.getvalue()
-    # Written beside the target and renamed: a reader never sees half a file.
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f".{output.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, output)
+    try:
+        write_atomically(output, text.encode("utf-8"))
+    except OSError as exc:
+        raise ProjectError(f"--output {output}: cannot write it ({cause_of(exc)})") from None
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """A uniquely named hidden file beside path, renamed into place: a reader never sees
+    half a file, and a failure (disk full, read-only folder) leaves nothing behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
+    # O_EXCL: never another run's partial file; 0o666: the umask applies, as for any file.
+    handle = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(partial, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(partial)
+        raise
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """path is folder or lies in it, links resolved (``--output model/../model/x.json``)."""
+    real = path.resolve()
+    return real == folder.resolve() or folder.resolve() in real.parents
+
+
+def cause_of(exc: OSError) -> str:
+    return exc.strerror or one_line(exc)
 
 
 def one_line(exc: BaseException) -> str:

@@ -8,13 +8,15 @@
 4. Install atomically: everything is built in a hidden sibling of ``--to`` and swapped in
    with one rename, so a failure or an interrupt at any point leaves the previous
    deployment exactly as it was and no partial folder behind.
+
+``--to`` must be absent, empty or an earlier deployment; anything else is refused before
+anything is fetched, and left untouched (``deploy_folder`` has the rules, the staging
+folder, its lock and the clean-up of what a killed deploy left).
 """
 
 from __future__ import annotations
 
 import argparse
-import ctypes
-import errno
 import hashlib
 import json
 import logging
@@ -26,15 +28,22 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from ..storage_errors import (
+    describe_remote,
+    one_line,
+    remote_cause,
+    storage_cause,
+    without_credentials,
+)
 from .cli import version_arg
+from .deploy_folder import DEPLOYED_FILE, check_target, resolve_target, staging_beside, swap_in
 from .errors import RegistryError
 from .gitutil import read_tags, repo_root
 from .store import Registry, Version, load_registry
 
-DEPLOYED_FILE = "DEPLOYED.json"
 CHUNK = 1 << 20
 QUIET_LOGGERS = ("dvc", "dvc_data", "dvc_objects", "dvc_s3", "dvc_http", "fsspec", "s3fs")
 
@@ -52,31 +61,65 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    target = args.to.resolve()
-    with _registry_of(args.source_repo, args.repo) as (registry, source):
-        version = _resolve(registry, args.model, args.version, args.stage)
-        files = _manifest_files(version)
-        record = _record(version, files, args.stage, source)
-        current = _current_deployment(target, record)
-        if current is not None:
-            message = f"{version.model} {version.version} is already deployed in {target}: no-op"
-            _report(args, {**current, "changed": False}, message)
-            return
-        _install(source, version, files, record, target, args.remote)
+    target = resolve_target(args.to)
+    check_target(target, _projects(args.source_repo, args.repo))
+    try:
+        with staging_beside(target) as staging, _temporary_files_in(staging / "tmp"):
+            registry, source = _registry_of(args.source_repo, args.repo, staging / "tags.git")
+            version = _resolve(registry, args.model, args.version, args.stage)
+            files = _manifest_files(version)
+            record = _record(version, files, args.stage, source)
+            current = _current_deployment(target, record)
+            if current is not None:
+                message = f"{version.model} {version.version} is already deployed in {target}"
+                _report(args, {**current, "changed": False}, f"{message}: no-op")
+                return
+            _install(source, version, files, record, staging, target, args.remote)
+    except OSError as exc:  # the disk, not the user: full, read-only, busy…
+        where = exc.filename or target
+        raise RegistryError(f"--to {target}: {where}: {exc.strerror or one_line(exc)}") from None
     message = f"deployed {version.model} {version.version} ({version.commit[:12]}) to {target}"
     _report(args, {**record, "changed": True}, message)
 
 
 def _install(
-    source: str, version: Version, files: dict, record: dict, target: Path, remote: str | None
+    source: str,
+    version: Version,
+    files: dict,
+    record: dict,
+    staging: Path,
+    target: Path,
+    remote: str | None,
 ) -> None:
-    with _staging_dir(target) as staging:
-        payload = staging / "model"
-        with _interrupt_exits(staging, target):
-            _fetch(source, version, payload, remote)
-        _check_files(payload, files)
-        _write_json(payload / DEPLOYED_FILE, record)
-        _swap_in(payload, target)
+    payload = staging / "model"
+    with _interrupt_exits(staging, target):
+        _fetch(source, version, payload, remote)
+    _check_files(payload, files)
+    _write_json(payload / DEPLOYED_FILE, record)
+    swap_in(payload, target)
+
+
+def _projects(repo: str | None, local: Path) -> list[Path]:
+    """The repositories deploy reads from: never a target, nor inside one."""
+    path = Path(repo.removeprefix("file://")) if repo is not None else None
+    projects = [path.resolve()] if path is not None and path.exists() else []
+    with suppress(RegistryError):  # -C is no repository (a serving machine using --repo)
+        projects.append(repo_root(local).resolve())
+    return projects
+
+
+@contextmanager
+def _temporary_files_in(folder: Path) -> Iterator[None]:
+    """dvc's temporary clones and caches go into the staging folder, not the system's.
+
+    There they are removed with it, also by the next deploy when this one is killed.
+    """
+    folder.mkdir()
+    saved, tempfile.tempdir = tempfile.tempdir, str(folder)
+    try:
+        yield
+    finally:
+        tempfile.tempdir = saved
 
 
 @contextmanager
@@ -107,16 +150,16 @@ def _interrupt_exits(staging: Path, target: Path) -> Iterator[None]:
 # --- which version ---------------------------------------------------------------------------
 
 
-@contextmanager
-def _registry_of(repo: str | None, local: Path) -> Iterator[tuple[Registry, str]]:
-    """The registry and the DVC source (repo path or URL) to fetch from."""
+def _registry_of(repo: str | None, local: Path, tags_dir: Path) -> tuple[Registry, str]:
+    """The registry and the DVC source (repo path or URL) to fetch from.
+
+    With ``--repo``, its tags are fetched into ``tags_dir`` (in the staging folder).
+    """
     if repo is None:
         root = repo_root(local)
-        yield load_registry(root), str(root)
-        return
+        return load_registry(root), str(root)
     source = str(Path(repo).resolve()) if Path(repo).exists() else repo
-    with tempfile.TemporaryDirectory(prefix="registry-tags-") as tags_dir:
-        yield Registry(read_tags(_fetch_tags(source, Path(tags_dir)))), source
+    return Registry(read_tags(_fetch_tags(source, tags_dir))), source
 
 
 def _fetch_tags(url: str, into: Path) -> Path:
@@ -135,7 +178,7 @@ def _git_complaint(stderr: str) -> str:
     """git's first ``fatal:`` line: the cause; the lines after it are generic advice."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     fatal = [line.removeprefix("fatal:").strip() for line in lines if line.startswith("fatal:")]
-    return (fatal or lines or ["git fetch failed"])[0]
+    return without_credentials((fatal or lines or ["git fetch failed"])[0])
 
 
 def _resolve(registry: Registry, model: str, version: str | None, stage: str | None):
@@ -168,7 +211,7 @@ def _record(version: Version, files: dict, stage: str | None, source: str) -> di
         "stage": stage,
         "artifact_path": version.manifest["artifact"]["path"],
         "files": {name: dict(meta) for name, meta in sorted(files.items())},
-        "source": source,
+        "source": without_credentials(source),  # a token in a --repo URL stays out of it
         "deployed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
@@ -187,19 +230,33 @@ def _current_deployment(target: Path, record: dict) -> dict | None:
 
 
 def _fetch(source: str, version: Version, out: Path, remote: str | None) -> None:
-    """``dvc get`` of the artifact folder at the version's commit: only its own objects."""
-    from dvc.repo.get import get
+    """What ``dvc get`` does, the artifact folder at the version's commit and only its own
+    objects, with the repository still open when it fails, to ask its remote what is wrong.
+    """
+    from dvc.fs import download
+    from dvc.repo import Repo
     from dvc.repo.open_repo import clean_repos
 
     path = version.manifest["artifact"]["path"]
+    what = f"could not fetch {path} of {version.model} {version.version} "
+    what += f"(commit {version.commit[:12]})"
     try:
-        with _quiet_libraries():
-            get(source, path, out=str(out), rev=version.commit, remote=remote)
-    except Exception as exc:  # dvc, dvc-data, fsspec and the network all raise their own
-        raise RegistryError(
-            f"could not fetch {path} of {version.model} {version.version} "
-            f"(commit {version.commit[:12]}) from the DVC remote: {_one_line(exc)}"
-        ) from None
+        with (
+            _quiet_libraries(),
+            Repo.open(
+                url=source, rev=version.commit, subrepos=True, uninitialized=True, remote=remote
+            ) as repo,
+        ):
+            try:
+                download(repo.dvcfs, repo.dvcfs.from_os_path(path), str(out))
+            except Exception as exc:  # dvc, dvc-data, fsspec and the network raise their own
+                where = describe_remote(repo, remote)
+                cause = remote_cause(exc, repo, remote)
+                raise RegistryError(f"{what} from the DVC remote {where}: {cause}") from None
+    except RegistryError:
+        raise
+    except Exception as exc:  # the repository itself, at that commit
+        raise RegistryError(f"{what}: {storage_cause(exc) or one_line(exc)}") from None
     finally:
         clean_repos()  # the temporary clone and cache dvc made for a remote repo
 
@@ -216,14 +273,6 @@ def _quiet_libraries() -> Iterator[None]:
     finally:
         for logger, disabled in zip(loggers, saved, strict=True):
             logger.disabled = disabled
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    cause = exc.__cause__ or exc.__context__
-    if cause is not None and str(cause) and str(cause) not in text:
-        text = f"{text} ({cause})"
-    return " ".join(text.split())
 
 
 def _check_files(folder: Path, files: dict) -> None:
@@ -252,61 +301,6 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-# --- atomic install --------------------------------------------------------------------------
-
-
-@contextmanager
-def _staging_dir(target: Path) -> Iterator[Path]:
-    """A hidden sibling of target (same filesystem, so the final rename is atomic).
-
-    Removed on the way out whatever happens, KeyboardInterrupt included.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.deploy-", dir=target.parent))
-    try:
-        yield staging
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _swap_in(new: Path, target: Path) -> None:
-    """Make ``new`` the content of ``target``; the old content goes away only afterwards."""
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
-        raise RegistryError(f"--to {target}: exists and is not a folder")
-    if not target.exists():
-        os.rename(new, target)
-        return
-    if _exchange(new, target):
-        shutil.rmtree(new)  # now holds the previous deployment
-        return
-    # No atomic exchange on this system: two renames, undoing the first if the second fails.
-    old = new.with_name(new.name + ".previous")
-    os.rename(target, old)
-    try:
-        os.rename(new, target)
-    except BaseException:
-        os.rename(old, target)
-        raise
-    shutil.rmtree(old)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (AttributeError, OSError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-        return False
-    raise OSError(err, os.strerror(err), str(b))
 
 
 def _write_json(path: Path, data: dict) -> None:
