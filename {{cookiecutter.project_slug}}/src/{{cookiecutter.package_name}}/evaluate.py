@@ -12,9 +12,9 @@ from sklearn.base import BaseEstimator
 
 from . import metrics
 from .config import ProjectPaths
-from .errors import run_cli
+from .errors import ProjectError, run_cli
 from .model_io import load_model
-from .schema import Schema, load_schema, read_csv
+from .schema import Schema, load_schema, read_csv, shown_class
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,34 @@ def predict(model: BaseEstimator, frame: pd.DataFrame, schema: Schema) -> Predic
             y_true, model.predict(features), model.predict_proba(features), list(model.classes_)
         )
     return Predictions(y_true, model.predict(features), None, None)
+
+
+def require_measurable(
+    model: BaseEstimator, frame: pd.DataFrame, schema: Schema, source: str, name: str
+) -> None:
+    """A hold-out set measures a classifier on exactly the classes it was trained on: a class
+    it never learned has no probability column, one it lacks leaves roc_auc undefined."""
+    target = frame[schema.target]
+    if schema.task != "classification":
+        if len(target) < 2:
+            raise ProjectError(f"{source}: has a single row, r2 needs at least two")
+        return
+    known = pd.Series(model.classes_)
+    unknown = target[~target.isin(known)]
+    if len(unknown):
+        label = unknown.iloc[0]
+        raise ProjectError(
+            f"{source}: column {target.name!r} has class {shown_class(label)} "
+            f"({int(target.eq(label).sum())} rows) that {name} was never trained on (it knows "
+            f"{', '.join(map(shown_class, known))}); the training data needs rows of every class"
+        )
+    absent = known[~known.isin(target)]
+    if len(absent):
+        raise ProjectError(
+            f"{source}: column {target.name!r} has no row of class {shown_class(absent.iloc[0])}, "
+            f"which {name} was trained on: the hold-out set cannot measure it (roc_auc is "
+            "undefined); the hold-out set needs rows of every class"
+        )
 
 
 def scores(predictions: Predictions) -> dict[str, float]:
@@ -61,7 +89,10 @@ def run(project_dir: Path) -> dict[str, float]:
     """Write metrics/evaluation.json and plots/*.csv; return the metrics."""
     paths = ProjectPaths(project_dir)
     schema = load_schema(paths.schema)
-    predictions = predict(load_model(paths.model_dir), read_csv(paths.holdout_csv, schema), schema)
+    model, holdout = load_model(paths.model_dir), read_csv(paths.holdout_csv, schema)
+    where = paths.shown(paths.holdout_csv)
+    require_measurable(model, holdout, schema, where, paths.shown(paths.model_dir))
+    predictions = predict(model, holdout, schema)
     result = scores(predictions)
     paths.evaluation_json.parent.mkdir(parents=True, exist_ok=True)
     paths.evaluation_json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
