@@ -248,6 +248,16 @@ def failure(*chain: BaseException) -> BaseException:
 NO_REMOTE = object()  # a DVC file system whose remote cannot be told
 
 
+class NoCredentialsError(Exception):
+    """botocore's is matched by name, so a project without S3 support needs no botocore."""
+
+
+class ClientError(Exception):
+    def __init__(self, code: str):
+        super().__init__(f"An error occurred ({code})")
+        self.response = {"Error": {"Code": code}}
+
+
 @pytest.mark.parametrize(
     ("error", "cause"),
     [
@@ -266,6 +276,14 @@ NO_REMOTE = object()  # a DVC file system whose remote cannot be told
         (
             failure(RuntimeError("index"), FileNotFoundError(2, "No storage files available")),
             "they are not in the DVC cache, and no default DVC remote is configured",
+        ),
+        (
+            failure(RuntimeError("x"), NoCredentialsError("Unable to locate credentials")),
+            "no credentials for the DVC remote (Unable to locate credentials): set them",
+        ),
+        (
+            failure(OSError("x"), ClientError("InvalidAccessKeyId")),
+            "the DVC remote refused access (An error occurred (InvalidAccessKeyId))",
         ),
         (ValueError("something else"), "something else"),
     ],

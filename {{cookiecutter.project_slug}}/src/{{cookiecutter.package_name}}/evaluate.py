@@ -37,29 +37,37 @@ def predict(model: BaseEstimator, frame: pd.DataFrame, schema: Schema) -> Predic
 def require_measurable(
     model: BaseEstimator, frame: pd.DataFrame, schema: Schema, source: str, name: str
 ) -> None:
-    """A hold-out set measures a classifier on exactly the classes it was trained on: a class
+    problem = unmeasurable(model, frame, schema, source, name)
+    if problem is not None:
+        raise ProjectError(problem)
+
+
+def unmeasurable(
+    model: BaseEstimator, frame: pd.DataFrame, schema: Schema, source: str, name: str
+) -> str | None:
+    """Why ``frame`` (read from ``source``) cannot measure ``model``, or None when it can.
+    A hold-out set measures a classifier on exactly the classes it was trained on: a class
     it never learned has no probability column, one it lacks leaves roc_auc undefined."""
     target = frame[schema.target]
     if schema.task != "classification":
-        if len(target) < 2:
-            raise ProjectError(f"{source}: has a single row, r2 needs at least two")
-        return
+        return f"{source}: has a single row, r2 needs at least two" if len(target) < 2 else None
     known = pd.Series(model.classes_)
     unknown = target[~target.isin(known)]
     if len(unknown):
         label = unknown.iloc[0]
-        raise ProjectError(
+        return (
             f"{source}: column {target.name!r} has class {shown_class(label)} "
             f"({int(target.eq(label).sum())} rows) that {name} was never trained on (it knows "
             f"{', '.join(map(shown_class, known))}); the training data needs rows of every class"
         )
     absent = known[~known.isin(target)]
     if len(absent):
-        raise ProjectError(
+        return (
             f"{source}: column {target.name!r} has no row of class {shown_class(absent.iloc[0])}, "
             f"which {name} was trained on: the hold-out set cannot measure it (roc_auc is "
             "undefined); the hold-out set needs rows of every class"
         )
+    return None
 
 
 def scores(predictions: Predictions) -> dict[str, float]:

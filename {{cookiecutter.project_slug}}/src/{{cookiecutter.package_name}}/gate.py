@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator
 
 from .config import GateParams, ProjectPaths, load_gate
 from .errors import ProjectError, run_cli
-from .evaluate import require_measurable, score_model
+from .evaluate import require_measurable, score_model, unmeasurable
 from .model_io import load_model, sha256_file
 from .schema import Schema, load_schema, read_csv
 
@@ -58,7 +58,7 @@ class GateResult:
     passed: bool
     metric: str
     greater_is_better: bool
-    candidate: float
+    candidate: float | None  # None when the hold-out set cannot measure the candidate
     baseline: float | None
     production_version: str | None
     params: GateParams
@@ -142,8 +142,13 @@ def check_promotion(project_dir: Path, candidate: Any, production: Any) -> GateR
     params = load_gate(paths.params, schema.task)
     holdout = read_holdout(paths, schema)
     loaded = champion.load_version(project_dir, candidate)
+    identity = {"version": candidate.version, "commit": candidate.commit}
+    identity["weights_sha256"] = loaded.weights_sha256
+    extra = {**holdout_record(paths), "candidate_version": identity}
     name = f"{candidate.model} {candidate.version}"
-    require_measurable(loaded.model, holdout, schema, paths.shown(paths.holdout_csv), name)
+    problem = unmeasurable(loaded.model, holdout, schema, paths.shown(paths.holdout_csv), name)
+    if problem is not None:  # e.g. an older version, from before the data had a new class
+        return unmeasured(params, problem, extra)
     artifact_path = (candidate.manifest.get("artifact") or {}).get("path", "")
     scored = Candidate(
         loaded.model,
@@ -152,10 +157,21 @@ def check_promotion(project_dir: Path, candidate: Any, production: Any) -> GateR
         project_dir / artifact_path,
     )
     comparison = champion.compare_with(production, scored, holdout, params, project_dir)
-    identity = {"version": candidate.version, "commit": candidate.commit}
-    identity["weights_sha256"] = loaded.weights_sha256
-    return verdict(
-        scored, params, comparison, {**holdout_record(paths), "candidate_version": identity}
+    return verdict(scored, params, comparison, extra)
+
+
+def unmeasured(params: GateParams, problem: str, extra: dict[str, Any]) -> GateResult:
+    """A failed gate without numbers: recorded, so `promote --force --reason` can override."""
+    return GateResult(
+        passed=False,
+        metric=params.metric,
+        greater_is_better=params.greater_is_better,
+        candidate=None,
+        baseline=None,
+        production_version=None,
+        params=params,
+        checks=[Check("measurable", False, None, None, problem)],
+        details=extra,
     )
 
 
