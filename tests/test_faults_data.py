@@ -3,10 +3,10 @@ remote that is down, refuses the credentials or is not there. Each fault ends in
 `error:` line naming the real cause (file, column, class; host and port; the remote), exit 1,
 no traceback, and nothing changed: tags, work tree, DVC cache and remote re-hashed.
 
-One project is built per module: v1.0.0 trained on the two classes of breast_cancer and in
-production; then a third class added to the raw data and v1.0.1 trained on it (registered
-before anything was in production, so its gate had only the floor). Every test works on a
-private copy (with a private copy of the DVC remote).
+One project is built per module: v1.0.0 trained on the two classes of breast_cancer; then a
+third class added to the raw data and v1.0.1 trained on it (registered before anything was
+in production, so its gate had only the floor); then v1.0.0 promoted to production. Every
+test works on a private copy (with a private copy of the DVC remote).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import bake_ok, dvc, git, pymod
-from tests.test_gate_e2e import commit_all, copy_project, gate_json, registry, tags
+from tests.test_gate_e2e import commit_all, copy_project, gate_json, registry, set_params, tags
 
 pytestmark = pytest.mark.slow
 
@@ -45,9 +45,8 @@ def add_a_class(project: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def built(cookies_session) -> dict:
-    """v1.0.0 (classes 0, 1) in production; v1.0.1 (classes 0, 1, 2) registered at HEAD.
-    The hold-out set has class 2 by the time v1.0.0 is promoted: that needs --force."""
+def built(cookies_session) -> Path:
+    """v1.0.0 (classes 0, 1) in production; v1.0.1 (classes 0, 1, 2) registered at HEAD."""
     project = bake_ok(cookies_session)
     dvc(project, "repro")
     commit_all(project, "Train on two classes")
@@ -57,18 +56,21 @@ def built(cookies_session) -> dict:
     dvc(project, "repro")
     commit_all(project, "A third class")
     registry(project, "register")
-    before = tags(project)
-    promote = ("promote", "v1.0.0", "--stage", "production")
-    unforced = registry(project, *promote, check=False)
-    unchanged = tags(project) == before
-    registry(project, *promote, "--force", "--reason", "the last two-class model")
-    (forced,) = tags(project) - before
-    return {"project": project, "unforced": unforced, "unchanged": unchanged, "forced": forced}
+    # promoted on the hold-out set it was trained with (the gate scores the work tree's)
+    checkout(project, "classifier@v1.0.0")
+    registry(project, "promote", "v1.0.0", "--stage", "production")
+    checkout(project, "main")
+    return project
+
+
+def checkout(project: Path, revision: str) -> None:
+    git(project, "checkout", "--quiet", revision)
+    dvc(project, "checkout", "--quiet")
 
 
 @pytest.fixture
 def project(built, tmp_path) -> Path:
-    return copy_project(built["project"], tmp_path)
+    return copy_project(built, tmp_path)
 
 
 def sha256(path: Path) -> str:
@@ -135,22 +137,26 @@ def test_promote_refuses_other_classes(project):
     assert snapshot(project) == before
 
 
-def test_promoting_a_version_that_never_saw_a_class_needs_force(built):
-    """Its f1 on today's hold-out set used to crash the promotion gate."""
-    assert one_error_line(built["unforced"]) == (
-        f"error: gate refused v1.0.0 for production: gate failed: data/prepared/holdout.csv: "
-        f"column '{TARGET}' has class 2 ({holdout_rows_of(built['project'], 2)} rows) that "
-        "classifier v1.0.0 was never trained on (it knows 0, 1); the training data needs rows "
-        "of every class (override with --force --reason TEXT)"
+def test_promoting_a_version_that_never_saw_a_class_needs_force(project):
+    """Its f1 on today's hold-out set used to crash the promotion gate; now the gate fails,
+    on record, and --force --reason overrides it like any failed gate."""
+    set_params(project, "gate", stages=["staging"])
+    before = snapshot(project)
+    promote = ("promote", "v1.0.0", "--stage", "staging")
+    assert one_error_line(registry(project, *promote, check=False)) == (
+        f"error: gate refused v1.0.0 for staging: gate failed: data/prepared/holdout.csv: "
+        f"column '{TARGET}' has class 2 ({holdout_rows_of(project, 2)} rows) that classifier "
+        "v1.0.0 was never trained on (it knows 0, 1); the training data needs rows of every "
+        "class (override with --force --reason TEXT)"
     )
-    assert built["unchanged"]
-    message = git(built["project"], "tag", "-l", "--format=%(contents)", built["forced"]).stdout
+    assert snapshot(project) == before
+    registry(project, *promote, "--force", "--reason", "the last two-class model")
+    (tag,) = tags(project) - before["tags"]
+    message = git(project, "tag", "-l", "--format=%(contents)", tag).stdout
     recorded = json.loads(message.partition("\n\n")[2])["gate"]
     assert recorded["passed"] is False and recorded["candidate"] is None
-    assert recorded["checks"] == [
-        {"name": "measurable", "passed": False, "value": None, "threshold": None,
-         "detail": recorded["summary"].removeprefix("gate failed: ")}
-    ]  # fmt: skip
+    (check,) = recorded["checks"]
+    assert (check["name"], check["value"], check["threshold"]) == ("measurable", None, None)
 
 
 # --- data the model cannot be measured or trained on: the file and the column are named ---
