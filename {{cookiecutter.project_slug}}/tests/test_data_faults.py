@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 from pipeline_helpers import edit_params, run_module, synthetic_frame, write_project
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from {{ cookiecutter.package_name }} import champion, evaluate, gate, prepare, train
 from {{ cookiecutter.package_name }}.config import MODEL_NAME, ProjectPaths, load_gate
@@ -21,6 +21,7 @@ from {{ cookiecutter.package_name }}.schema import load_schema
 SINGLE_CLASS = (
     "column 'label' has a single class (0): a classifier needs rows of at least two classes"
 )
+FEATURES = [f"feature {i}" for i in range(4)]
 BEYOND_FLOAT32 = "is beyond ±3.4e+38, the float32 range the estimators compute in"
 
 
@@ -159,28 +160,30 @@ def test_evaluate_refuses_a_hold_out_that_lacks_a_class(trained_classifier):
 # --- production against a candidate: one metric ranks them only if their classes agree ----
 
 
-def production(classes, features=None, kind="classification") -> champion.VersionModel:
-    signature = {
-        "inputs": [{"name": name} for name in features or [f"feature {i}" for i in range(4)]],
-        "output": {"kind": kind, "classes": classes},
-    }
+def fitted(labels, features=FEATURES, estimator=LogisticRegression):
+    """A model fitted on the synthetic rows, ``labels`` cycled over them."""
+    frame = synthetic_frame("classification").set_axis([*FEATURES, "label"], axis=1)
+    frame["label"] = [labels[i % len(labels)] for i in range(len(frame))]
+    frame = frame.rename(columns=dict(zip(FEATURES, features, strict=False)))
+    return estimator().fit(frame[list(features)], frame["label"]), frame
+
+
+def production(model) -> champion.VersionModel:
     version = SimpleNamespace(model="model", version="v1.0.0", commit="c" * 40)
-    return champion.VersionModel(version, None, signature, "f" * 64)
+    return champion.VersionModel(version, model, {}, "f" * 64)
 
 
 def candidate_on(root, labels) -> tuple[gate.Candidate, pd.DataFrame]:
-    """A candidate trained on ``labels`` (cycled over the rows) and its hold-out frame."""
+    """A candidate trained on ``labels`` and its hold-out frame (the same rows)."""
+    model, frame = fitted(labels)
     schema = load_schema(root / "data" / "schema.yaml")
-    frame = synthetic_frame("classification")
-    frame["label"] = [labels[i % len(labels)] for i in range(len(frame))]
-    model = LogisticRegression().fit(frame[schema.features], frame["label"])
     return gate.Candidate(model, {"accuracy": 0.9}, schema, root / "models"), frame
 
 
 def test_a_class_production_never_saw_is_named_not_crashed(classification_project):
     root = classification_project
     candidate, holdout = candidate_on(root, [0, 1, 2])
-    problem = champion.incomparability(production([0, 1]), candidate, holdout, root)
+    problem = champion.incomparability(production(fitted([0, 1])[0]), candidate, holdout, root)
     assert problem == (
         "data/prepared/holdout.csv: column 'label' has class 2 (53 rows) that production "
         "model v1.0.0 was never trained on (it knows 0, 1; the candidate 0, 1, 2): one "
@@ -199,20 +202,40 @@ def test_a_class_production_never_saw_is_named_not_crashed(classification_projec
 def test_classes_must_agree(classification_project, theirs, ours, message):
     root = classification_project
     candidate, holdout = candidate_on(root, ours)
-    problem = champion.incomparability(production(theirs), candidate, holdout, root)
+    problem = champion.incomparability(production(fitted(theirs)[0]), candidate, holdout, root)
     assert problem is None if message is None else message in problem
 
 
 def test_other_inputs_or_task_are_incomparable_too(classification_project):
     root = classification_project
     candidate, holdout = candidate_on(root, [0, 1])
-    other_inputs = production([0, 1], features=["feature 0", "age"])
-    assert "its inputs differ (missing ['age'], new ['feature 1', 'feature 2', 'feature 3'])" in (
-        champion.incomparability(other_inputs, candidate, holdout, root)
+    other_inputs = production(fitted([0, 1], features=["feature 0", "age"])[0])
+    assert champion.incomparability(other_inputs, candidate, holdout, root) == (
+        "production model v1.0.0 takes other input columns than data/schema.yaml lists "
+        "(missing ['age'], new ['feature 1', 'feature 2', 'feature 3'])"
     )
-    regression = production(None, kind="regression")
+    reordered = production(fitted([0, 1], features=FEATURES[::-1])[0])
+    assert "(the same columns in another order)" in champion.incomparability(
+        reordered, candidate, holdout, root
+    )
+    regression = production(fitted([0.5, 1.5], estimator=LinearRegression)[0])
     assert champion.incomparability(regression, candidate, holdout, root) == (
-        "production model v1.0.0 is a regression model, the candidate a classification one"
+        "production model v1.0.0 is a regression model, data/schema.yaml says the task is "
+        "classification"
+    )
+
+
+def test_promote_names_a_candidate_the_hold_out_set_cannot_score(classification_project):
+    """An older version, from before data/schema.yaml changed: refused on record, not a
+    scikit-learn traceback about feature names."""
+    root = classification_project
+    prepare.run(root)
+    schema = load_schema(root / "data" / "schema.yaml")
+    holdout = pd.read_csv(ProjectPaths(root).holdout_csv)
+    older, _ = fitted([0, 1], features=["feature 0", "feature 1"])
+    assert evaluate.unmeasurable(older, holdout, schema, "holdout.csv", "model v0.9.0") == (
+        "model v0.9.0 takes other input columns than data/schema.yaml lists (missing none, "
+        "new ['feature 2', 'feature 3'])"
     )
 
 
@@ -220,7 +243,7 @@ def test_incomparable_production_is_a_recorded_failed_check(classification_proje
     """Recorded, not raised: gate.json keeps the verdict, promote --force can override it."""
     params = load_gate(classification_project / "params.yaml", "classification")
     candidate, _ = candidate_on(classification_project, [0, 1])
-    comparison = champion.not_comparable(production([0, 1, 2]), "the classes differ")
+    comparison = champion.not_comparable(production(None), "the classes differ")
     result = gate.verdict(candidate, params, comparison, {})
     assert not result.passed and result.baseline is None
     record = json.loads(json.dumps(result.to_dict(), allow_nan=False))

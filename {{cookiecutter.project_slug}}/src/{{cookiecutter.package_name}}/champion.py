@@ -24,12 +24,12 @@ from sklearn.base import BaseEstimator
 from . import stats
 from .config import MODEL_NAME, GateParams, ProjectPaths
 from .errors import ProjectError
-from .evaluate import Predictions, predict, scores
+from .evaluate import Predictions, inputs_problem, predict, scores, task_problem
 from .gate import Candidate, Check, Comparison
 from .gate_stage import production_version
 from .model_io import MODEL_FILE, SIGNATURE_FILE, load_trusted, plain
 from .registry.store import Version
-from .schema import Schema, shown_class
+from .schema import shown_class
 
 INCOMPARABLE = "one metric cannot rank models whose classes differ"
 
@@ -273,37 +273,24 @@ def incomparability(
     """Why one metric cannot rank the candidate against production, or None when it can:
     production must take the same inputs and answer with the same classes."""
     production = f"production {champion.version.model} {champion.version.version}"
-    return inputs_differ(production, champion.signature, candidate.schema) or outputs_differ(
-        production, champion.signature, candidate, holdout, project_dir
-    )
-
-
-def inputs_differ(production: str, signature: dict[str, Any], schema: Schema) -> str | None:
-    wanted = [column.get("name") for column in signature.get("inputs", [])]
-    if wanted == schema.features:
-        return None
-    missing = sorted(set(wanted) - set(schema.features))
-    extra = sorted(set(schema.features) - set(wanted))
+    schema = candidate.schema
     return (
-        f"{production} cannot be scored on the current hold-out set: its inputs differ "
-        f"(missing {missing or 'none'}, new {extra or 'none'})"
+        inputs_problem(champion.model, schema, production)
+        or task_problem(champion.model, schema, production)
+        or classes_differ(production, champion.model, candidate, holdout, project_dir)
     )
 
 
-def outputs_differ(
+def classes_differ(
     production: str,
-    signature: dict[str, Any],
+    model: BaseEstimator,
     candidate: Candidate,
     holdout: pd.DataFrame,
     project_dir: Path,
 ) -> str | None:
     """Different classes (a new or dropped class, 0/1 become 'no'/'yes') change what the
     metric measures, and production cannot be right on a class it never learned."""
-    output = signature.get("output") or {}
-    task = candidate.schema.task
-    if output.get("kind") != task:
-        return f"{production} is a {output.get('kind')} model, the candidate a {task} one"
-    theirs = output.get("classes") or []
+    theirs = [plain(label) for label in getattr(model, "classes_", [])]
     ours = [plain(label) for label in getattr(candidate.model, "classes_", [])]
     if theirs == ours:
         return None

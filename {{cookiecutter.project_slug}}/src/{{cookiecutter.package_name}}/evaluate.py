@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 from . import metrics
 from .config import ProjectPaths
 from .errors import ProjectError, run_cli
-from .model_io import load_model
+from .model_io import load_model, plain
 from .schema import Schema, load_schema, read_csv, shown_class
 
 
@@ -45,13 +45,17 @@ def require_measurable(
 def unmeasurable(
     model: BaseEstimator, frame: pd.DataFrame, schema: Schema, source: str, name: str
 ) -> str | None:
-    """Why ``frame`` (read from ``source``) cannot measure ``model``, or None when it can.
-    A hold-out set measures a classifier on exactly the classes it was trained on: a class
-    it never learned has no probability column, one it lacks leaves roc_auc undefined."""
+    """Why ``frame`` (read from ``source``) cannot measure ``model``, or None when it can:
+    the model must take the schema's columns and answer its task, and a hold-out set
+    measures a classifier on exactly the classes it was trained on (a class it never
+    learned has no probability column, one it lacks leaves roc_auc undefined)."""
+    problem = inputs_problem(model, schema, name) or task_problem(model, schema, name)
+    if problem is not None:
+        return problem
     target = frame[schema.target]
-    if schema.task != "classification":
+    if schema.task == "regression":
         return f"{source}: has a single row, r2 needs at least two" if len(target) < 2 else None
-    known = pd.Series(model.classes_)
+    known = pd.Series([plain(label) for label in model.classes_])
     unknown = target[~target.isin(known)]
     if len(unknown):
         label = unknown.iloc[0]
@@ -68,6 +72,29 @@ def unmeasurable(
             "undefined); the hold-out set needs rows of every class"
         )
     return None
+
+
+def inputs_problem(model: BaseEstimator, schema: Schema, name: str) -> str | None:
+    """A model takes the columns it was fitted on, in that order; data/schema.yaml may list
+    others since (an older version, or a schema edited without re-training)."""
+    fitted = [str(column) for column in getattr(model, "feature_names_in_", schema.features)]
+    if fitted == schema.features:
+        return None
+    missing = sorted(set(fitted) - set(schema.features))
+    new = sorted(set(schema.features) - set(fitted))
+    difference = (
+        f"missing {missing or 'none'}, new {new or 'none'}"
+        if missing or new
+        else "the same columns in another order"
+    )
+    return f"{name} takes other input columns than data/schema.yaml lists ({difference})"
+
+
+def task_problem(model: BaseEstimator, schema: Schema, name: str) -> str | None:
+    kind = "classification" if hasattr(model, "classes_") else "regression"
+    if kind == schema.task:
+        return None
+    return f"{name} is a {kind} model, data/schema.yaml says the task is {schema.task}"
 
 
 def scores(predictions: Predictions) -> dict[str, float]:
