@@ -297,6 +297,10 @@ class ClientError(Exception):
             "the DVC remote refused access (Forbidden): check its credentials and permissions",
         ),
         (
+            failure(OSError("x"), PermissionError(13, "Permission denied", "/p/.dvc/cache/ab")),
+            "permission denied on /p/.dvc/cache/ab: check its owner and mode",
+        ),
+        (
             failure(RuntimeError("index"), FileNotFoundError(2, "No storage files available")),
             "they are not in the DVC cache, and no default DVC remote is configured",
         ),

@@ -116,6 +116,9 @@ def storage_failure(exc: BaseException, fs: Any) -> str:
     if uncredited is not None:
         missing = one_line(uncredited)
         return f"no credentials for {where} ({missing}): set them {WHERE_CREDENTIALS_GO}"
+    local = next((e for e in chain if isinstance(e, PermissionError) and e.filename), None)
+    if local is not None:  # a file on this machine: the DVC cache, or a folder remote
+        return f"permission denied on {local.filename}: check its owner and mode"
     denied = access_denied(chain)
     if denied:
         return (
