@@ -121,13 +121,13 @@ def test_gate_names_the_class_production_never_saw(project):
     comparable = verdict["checks"][1]
     assert (comparable["name"], comparable["passed"]) == ("comparable", False)
     after = snapshot(project)
-    changed = {k for k in before["files"] if before["files"][k] != after["files"].get(k)}
+    assert after["files"].keys() == before["files"].keys() and after["tags"] == before["tags"]
+    changed = {name for name, digest in before["files"].items() if after["files"][name] != digest}
     assert changed == {f"{project.name}/metrics/gate.json"}  # the recorded verdict, only
-    assert after["tags"] == before["tags"]
 
 
 def test_promote_refuses_other_classes(project):
-    """Forcing it works like any failed gate (the fixture forces v1.0.0 the same way)."""
+    """--force --reason overrides it like any failed gate (as the next test shows)."""
     before = snapshot(project)
     refused = registry(project, "promote", "v1.0.1", "--stage", "production", check=False)
     assert one_error_line(refused) == (

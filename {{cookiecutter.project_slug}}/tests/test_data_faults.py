@@ -121,6 +121,17 @@ def test_a_class_the_split_puts_on_one_side_is_refused(tmp_path, seed, side):
     assert not (root / "data" / "prepared").exists()
 
 
+def test_a_regression_hold_out_of_one_row_is_refused(tmp_path):
+    root = write_project(tmp_path, "regression", synthetic_frame("regression", rows=8))
+    edit_params(root, "prepare", test_size=0.1)
+    with pytest.raises(ProjectError) as caught:
+        prepare.run(root)
+    assert str(caught.value).startswith(
+        "params.yaml: prepare.test_size: 0.1 holds out 1 of the 8 rows of "
+    )
+    assert str(caught.value).endswith("dataset.csv; evaluate needs at least 2")
+
+
 @pytest.fixture
 def trained_classifier(classification_project):
     prepare.run(classification_project)

@@ -16,6 +16,7 @@ from .errors import ProjectError, run_cli
 from .schema import Schema, load_schema, read_csv, require_two_classes, shown_class
 
 MIN_ROWS_PER_CLASS = 2  # one row on each side of the split, at the very least
+MIN_HOLDOUT_ROWS = 2
 
 
 def split(frame: pd.DataFrame, schema: Schema, params: PrepareParams, source: Path):
@@ -34,6 +35,11 @@ def split(frame: pd.DataFrame, schema: Schema, params: PrepareParams, source: Pa
         ) from exc
     if classification:
         check_every_class_on_both_sides(train[schema.target], holdout[schema.target], source)
+    elif len(holdout) < MIN_HOLDOUT_ROWS:  # r2 is undefined on a single row
+        raise ProjectError(
+            f"params.yaml: prepare.test_size: {params.test_size} holds out {len(holdout)} of the "
+            f"{len(frame)} rows of {source}; evaluate needs at least {MIN_HOLDOUT_ROWS}"
+        )
     return train, holdout
 
 
