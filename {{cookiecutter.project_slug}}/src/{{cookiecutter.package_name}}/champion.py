@@ -170,7 +170,7 @@ def endpoint(error: BaseException) -> str | None:
     if isinstance(host, str) and port:
         return f"{host}:{port}"
     url = (getattr(error, "kwargs", None) or {}).get("endpoint_url")
-    return urlsplit(url).netloc or None if isinstance(url, str) else None
+    return (urlsplit(url).netloc or None) if isinstance(url, str) else None
 
 
 def access_denied(chain: list[BaseException]) -> str | None:
