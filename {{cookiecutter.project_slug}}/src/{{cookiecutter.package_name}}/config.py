@@ -27,6 +27,10 @@ class ProjectPaths:
 
     root: Path
 
+    def shown(self, path: Path) -> str:
+        """``path`` as messages show it: relative to the project, as the user types it."""
+        return path.relative_to(self.root).as_posix()
+
     @property
     def params(self) -> Path:
         return self.root / "params.yaml"

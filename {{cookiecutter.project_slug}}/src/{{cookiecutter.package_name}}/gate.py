@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator
 
 from .config import GateParams, ProjectPaths, load_gate
 from .errors import ProjectError, run_cli
-from .evaluate import score_model
+from .evaluate import require_measurable, score_model, unmeasurable
 from .model_io import load_model, sha256_file
 from .schema import Schema, load_schema, read_csv
 
@@ -29,7 +29,7 @@ class Check:
     name: str
     passed: bool
     value: float | None
-    threshold: float
+    threshold: float | None  # None when there is nothing to compare against (see champion)
     detail: str
 
 
@@ -58,7 +58,7 @@ class GateResult:
     passed: bool
     metric: str
     greater_is_better: bool
-    candidate: float
+    candidate: float | None  # None when the hold-out set cannot measure the candidate
     baseline: float | None
     production_version: str | None
     params: GateParams
@@ -122,6 +122,9 @@ def check_candidate(project_dir: Path) -> GateResult:
     params = load_gate(paths.params, schema.task)
     holdout = read_holdout(paths, schema)
     model = load_model(paths.model_dir)
+    require_measurable(
+        model, holdout, schema, paths.shown(paths.holdout_csv), paths.shown(paths.model_dir)
+    )
     candidate = Candidate(model, score_model(model, holdout, schema), schema, paths.model_dir)
     comparison = compare_with_production(candidate, holdout, params, project_dir)
     return verdict(candidate, params, comparison, holdout_record(paths))
@@ -139,6 +142,13 @@ def check_promotion(project_dir: Path, candidate: Any, production: Any) -> GateR
     params = load_gate(paths.params, schema.task)
     holdout = read_holdout(paths, schema)
     loaded = champion.load_version(project_dir, candidate)
+    identity = {"version": candidate.version, "commit": candidate.commit}
+    identity["weights_sha256"] = loaded.weights_sha256
+    extra = {**holdout_record(paths), "candidate_version": identity}
+    name = f"{candidate.model} {candidate.version}"
+    problem = unmeasurable(loaded.model, holdout, schema, paths.shown(paths.holdout_csv), name)
+    if problem is not None:  # e.g. an older version, from before the data had a new class
+        return unmeasured(params, problem, extra)
     artifact_path = (candidate.manifest.get("artifact") or {}).get("path", "")
     scored = Candidate(
         loaded.model,
@@ -147,17 +157,28 @@ def check_promotion(project_dir: Path, candidate: Any, production: Any) -> GateR
         project_dir / artifact_path,
     )
     comparison = champion.compare_with(production, scored, holdout, params, project_dir)
-    identity = {"version": candidate.version, "commit": candidate.commit}
-    identity["weights_sha256"] = loaded.weights_sha256
-    return verdict(
-        scored, params, comparison, {**holdout_record(paths), "candidate_version": identity}
+    return verdict(scored, params, comparison, extra)
+
+
+def unmeasured(params: GateParams, problem: str, extra: dict[str, Any]) -> GateResult:
+    """A failed gate without numbers: recorded, so `promote --force --reason` can override."""
+    return GateResult(
+        passed=False,
+        metric=params.metric,
+        greater_is_better=params.greater_is_better,
+        candidate=None,
+        baseline=None,
+        production_version=None,
+        params=params,
+        checks=[Check("measurable", False, None, None, problem)],
+        details=extra,
     )
 
 
 def read_holdout(paths: ProjectPaths, schema) -> pd.DataFrame:
     if not paths.holdout_csv.is_file():
         raise ProjectError(
-            f"{paths.holdout_csv.relative_to(paths.root)}: not found, the gate scores on it "
+            f"{paths.shown(paths.holdout_csv)}: not found, the gate scores on it "
             "(run `dvc pull` or `dvc repro`)"
         )
     return read_csv(paths.holdout_csv, schema)
@@ -165,7 +186,7 @@ def read_holdout(paths: ProjectPaths, schema) -> pd.DataFrame:
 
 def holdout_record(paths: ProjectPaths) -> dict[str, Any]:
     """Which hold-out set the verdict is about: its bytes' sha256 identifies it."""
-    path = paths.holdout_csv.relative_to(paths.root).as_posix()
+    path = paths.shown(paths.holdout_csv)
     return {"holdout": {"path": path, "sha256": sha256_file(paths.holdout_csv)}}
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -20,6 +21,9 @@ NUMERIC_DTYPES = ("int64", "float64")
 TARGET_DTYPES = {"classification": ("int64", "string"), "regression": NUMERIC_DTYPES}
 FIRST_DATA_LINE = 2  # line 1 is the header
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# The tree estimators compute in float32: beyond its range a value becomes inf inside fit
+# (and linear models square values, which overflows float64 far sooner than 1e308).
+MAX_MAGNITUDE = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,13 @@ def typed_column(values: pd.Series, column: Column, source: str) -> pd.Series:
                 f"{first_line(fractional)} is not an integer"
             )
         return exact_int64(text, where)
+    too_large = numbers.abs().gt(MAX_MAGNITUDE)
+    if too_large.any():
+        raise ProjectError(
+            f"{where}: {text[too_large].iloc[0]!r} at line {first_line(too_large)} is beyond "
+            f"±{MAX_MAGNITUDE:.1e}, the float32 range the estimators compute in: rescale the "
+            "column (another unit)"
+        )
     return numbers.astype("float64")
 
 
@@ -163,3 +174,20 @@ def exact_int64(text: pd.Series, where: str) -> pd.Series:
 
 def first_line(mask: pd.Series) -> int:
     return int(mask.to_numpy().argmax()) + FIRST_DATA_LINE
+
+
+def shown_class(label: object) -> str:
+    """A class label as a message shows it: text quoted, numbers bare (so 0 and '0' differ)."""
+    if isinstance(label, str):
+        return repr(label)
+    return str(label.item() if hasattr(label, "item") else label)
+
+
+def require_two_classes(target: pd.Series, source: object) -> None:
+    """A classifier learns to tell classes apart: its data must hold at least two."""
+    classes = target.unique()
+    if len(classes) < 2:
+        raise ProjectError(
+            f"{source}: column {target.name!r} has a single class ({shown_class(classes[0])}): "
+            "a classifier needs rows of at least two classes"
+        )

@@ -8,23 +8,44 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 from sklearn.base import BaseEstimator
+
+# a private module, but the one exception certainly about a parameter (scikit-learn >= 1.2)
+from sklearn.utils._param_validation import InvalidParameterError
 
 from . import estimators
 from .config import ProjectPaths, TrainParams, load_train
 from .errors import ProjectError, run_cli
 from .model_io import save_model
-from .schema import Schema, load_schema, read_csv
+from .schema import Schema, load_schema, read_csv, require_two_classes
 
 
-def fit(params: TrainParams, schema: Schema, frame) -> BaseEstimator:
+def fit(
+    params: TrainParams, schema: Schema, frame: pd.DataFrame, source: object = "the training data"
+) -> BaseEstimator:
+    """Fit after checking what the data must give the estimator, so that an error from
+    ``fit`` itself is about params.yaml (read_csv already refused gaps, non-numbers and
+    magnitudes the estimators overflow on)."""
+    if schema.task == "classification":
+        require_two_classes(frame[schema.target], source)
     model = estimators.build(schema.task, params.estimator, params.hyperparams, params.seed)
     try:
         return model.fit(frame[schema.features], frame[schema.target])
-    except (ValueError, TypeError) as exc:
+    except InvalidParameterError as exc:
         # scikit-learn validates hyperparameter values at fit time; name where they live.
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ProjectError(f"params.yaml: train.hyperparams: {message}") from exc
+        raise ProjectError(f"params.yaml: train.hyperparams: {first_line(exc)}") from exc
+    except (ValueError, TypeError) as exc:
+        # e.g. a combination no solver supports (penalty l1 with lbfgs): name both inputs.
+        raise ProjectError(
+            f"params.yaml: train: {params.estimator} with hyperparams {params.hyperparams} "
+            f"cannot be fitted on {source}: {first_line(exc)}"
+        ) from exc
+
+
+def first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def run(project_dir: Path) -> dict:
@@ -32,7 +53,7 @@ def run(project_dir: Path) -> dict:
     paths = ProjectPaths(project_dir)
     schema = load_schema(paths.schema)
     params = load_train(paths.params, schema.task)
-    model = fit(params, schema, read_csv(paths.train_csv, schema))
+    model = fit(params, schema, read_csv(paths.train_csv, schema), paths.train_csv)
     return save_model(model, paths.model_dir, schema)
 
 
