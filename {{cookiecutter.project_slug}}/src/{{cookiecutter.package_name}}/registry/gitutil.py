@@ -24,6 +24,16 @@ TAG_FIELDS = (
     "%(contents)",
 )
 TAG_FORMAT = "%00".join(TAG_FIELDS) + "%00"
+# A server hook may print a banner: its first lines are quoted, in one error line.
+MAX_REMOTE_LINES = 5
+# The lines that start the signature of a signed tag (git's gpg-interface.c).
+SIGNATURE_START = "-----BEGIN "
+SIGNATURE_BEGINNINGS = (
+    "-----BEGIN PGP SIGNATURE-----",
+    "-----BEGIN PGP MESSAGE-----",
+    "-----BEGIN SIGNED MESSAGE-----",
+    "-----BEGIN SSH SIGNATURE-----",
+)
 
 
 class RawTag(NamedTuple):
@@ -64,7 +74,14 @@ def git(
 
 
 def _last_line(text: str) -> str:
+    """git's cause: its first ``fatal:``/``error:`` line, else its last line that is not
+    advice (``hint:`` lines, "Please make sure you have the correct access rights")."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    for line in lines:
+        prefix, colon, cause = line.partition(":")
+        if colon and prefix in ("fatal", "error") and cause.strip():
+            return cause.strip()
+    lines = [line for line in lines if not line.startswith("hint:")]
     return lines[-1] if lines else ""
 
 
@@ -208,7 +225,24 @@ def parse_tag_object(raw: bytes) -> tuple[str, int, str, str, str]:
         elif line.startswith(b"tagger ") and not tagger:
             tagger = line[len(b"tagger ") :].decode(errors="replace")
     name, email, when = _split_ident(tagger)
-    return target, when, name, email, message.decode(errors="replace")
+    return target, when, name, email, without_signature(message.decode(errors="replace"))
+
+
+def tag_message(raw: bytes) -> str:
+    """The message of a tag object (``parse_tag_object``'s last value, found faster)."""
+    return without_signature(raw.partition(b"\n\n")[2].decode(errors="replace"))
+
+
+def without_signature(message: str) -> str:
+    """The message without the signature git appends to a signed tag (``tag.gpgSign``),
+    as ``%(contents:subject)`` and ``%(contents:body)`` leave it out."""
+    if SIGNATURE_START not in message:
+        return message
+    lines = message.splitlines(keepends=True)
+    for at in range(len(lines) - 1, -1, -1):
+        if lines[at].startswith(SIGNATURE_BEGINNINGS):
+            return "".join(lines[:at])
+    return message
 
 
 def _split_ident(ident: str) -> tuple[str, str, int]:
@@ -251,7 +285,7 @@ def _raw_tag(raw: Sequence[bytes]) -> RawTag:
         time=int(date or 0),
         tagger_name=name,
         tagger_email=email.strip("<>"),
-        message=message,
+        message=without_signature(message),
         oid=objectname,
     )
 
@@ -319,11 +353,29 @@ def default_remote(repo: Path) -> str:
 
 
 def push_tag(repo: Path, remote: str, tag: str) -> str | None:
-    """Push one tag; return git's one-line complaint if the remote refused it."""
-    result = git(repo, "push", "--quiet", remote, f"refs/tags/{tag}", check=False)
+    """Push one tag; if the remote refuses it, return why, in the server's own words.
+
+    ``--porcelain`` states the refusal on stdout as ``!<TAB>ref<TAB>[rejected] (reason)``,
+    in the same form in every locale; what a server hook printed comes on stderr as
+    ``remote:`` lines. git's own last lines are generic ("failed to push some refs",
+    hints), so they are quoted only when there is nothing else.
+    """
+    result = git(repo, "push", "--porcelain", "--quiet", remote, f"refs/tags/{tag}", check=False)
     if result.returncode == 0:
         return None
-    return _last_line(result.stderr) or f"exit code {result.returncode}"
+    refused = [line.split("\t")[-1] for line in result.stdout.splitlines() if line[:2] == "!\t"]
+    server = [
+        line[len("remote:") :].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("remote:") and line[len("remote:") :].strip()
+    ]
+    why = "; ".join(server[:MAX_REMOTE_LINES] + refused)
+    return why or _last_line(result.stderr) or f"exit code {result.returncode}"
+
+
+def refused_as_taken(complaint: str) -> bool:
+    """Whether a push was refused because the remote has that tag already."""
+    return "(already exists)" in complaint
 
 
 def delete_local_tag(repo: Path, tag: str) -> None:
