@@ -20,9 +20,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.helpers import bake_ok, dvc, git, package_of, project_env, pymod, run
+from tests.helpers import bake_ok, dvc, git, package_of, project_env, pymod, retrain, run
 
 pytestmark = pytest.mark.slow
 
@@ -56,15 +55,10 @@ def assign_production(project: Path, counter: int, version: str, when: int) -> N
 @pytest.fixture(scope="module")
 def released(cookies_session) -> Path:
     project = bake_ok(cookies_session)
-    for number, c_value in enumerate([None, 0.5]):
-        if c_value is not None:
-            params = yaml.safe_load((project / "params.yaml").read_text())
-            params["train"]["hyperparams"]["C"] = c_value
-            (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-        dvc(project, "repro")
-        git(project, "add", "-A")
-        git(project, "commit", "-q", "-m", f"train {number}")
-        registry(project, "register", "--bump", "minor")
+    retrain(project, 1.0)  # the default C: the first training
+    registry(project, "register")
+    retrain(project, 0.5)
+    registry(project, "register", "--bump", "minor")
     dvc(project, "push")
     last = tag_time(project, f"{MODEL}@v1.1.0")
     assign_production(project, 1, "v1.0.0", last + 1)

@@ -24,8 +24,8 @@ TAG_FIELDS = (
     "%(contents)",
 )
 TAG_FORMAT = "%00".join(TAG_FIELDS) + "%00"
-# A server hook may print a banner: its first lines are quoted, in one error line.
-MAX_REMOTE_LINES = 5
+# A server hook may print a banner: the start of it is quoted, in one error line.
+MAX_REMOTE_LINES, MAX_REMOTE_LINE = 5, 300
 # The lines that start the signature of a signed tag (git's gpg-interface.c).
 SIGNATURE_START = "-----BEGIN "
 SIGNATURE_BEGINNINGS = (
@@ -68,14 +68,15 @@ def git(
     except FileNotFoundError:
         raise RegistryError("git is not installed or not on PATH") from None
     if check and result.returncode != 0:
-        complaint = _last_line(result.stderr) or f"exit code {result.returncode}"
+        complaint = _cause(result.stderr) or f"exit code {result.returncode}"
         raise RegistryError(f"git {args[0]} failed: {complaint}")
     return result
 
 
-def _last_line(text: str) -> str:
-    """git's cause: its first ``fatal:``/``error:`` line, else its last line that is not
-    advice (``hint:`` lines, "Please make sure you have the correct access rights")."""
+def _cause(text: str) -> str:
+    """Why git failed: its first ``fatal:``/``error:`` line (what follows is advice, like
+    "Please make sure you have the correct access rights"), else its last line that is
+    not a ``hint:``."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     for line in lines:
         prefix, colon, cause = line.partition(":")
@@ -109,7 +110,7 @@ def read_tags(repo: Path) -> list[RawTag]:
     if proc.returncode != 0:
         if "not a git repository" in complaint:
             raise RegistryError(f"{repo} is not inside a git repository")
-        raise RegistryError(f"git for-each-ref failed: {_last_line(complaint)}")
+        raise RegistryError(f"git for-each-ref failed: {_cause(complaint)}")
     return tags
 
 
@@ -153,7 +154,7 @@ class GitRun:
             complaint = errors.decode(errors="replace")
             if "not a git repository" in complaint:
                 raise RegistryError(f"{self.repo} is not inside a git repository")
-            raise RegistryError(f"git {self.args[0]} failed: {_last_line(complaint)}")
+            raise RegistryError(f"git {self.args[0]} failed: {_cause(complaint)}")
 
     def lines(self) -> list[str]:
         return self.output().decode(errors="replace").splitlines()
@@ -334,7 +335,7 @@ def create_tag(repo: Path, name: str, commit: str, message: str, when: int) -> N
     args = ("tag", "-a", "--cleanup=whitespace", name, commit, "-F", "-")
     result = git(repo, *args, env=env, check=False, stdin=message)
     if result.returncode != 0:
-        raise RegistryError(f"could not create tag {name}: {_last_line(result.stderr)}")
+        raise RegistryError(f"could not create tag {name}: {_cause(result.stderr)}")
 
 
 def default_remote(repo: Path) -> str:
@@ -355,22 +356,20 @@ def default_remote(repo: Path) -> str:
 def push_tag(repo: Path, remote: str, tag: str) -> str | None:
     """Push one tag; if the remote refuses it, return why, in the server's own words.
 
-    ``--porcelain`` states the refusal on stdout as ``!<TAB>ref<TAB>[rejected] (reason)``,
-    in the same form in every locale; what a server hook printed comes on stderr as
-    ``remote:`` lines. git's own last lines are generic ("failed to push some refs",
+    ``--porcelain`` states each refused ref on a stdout line of its own,
+    ``!<TAB>ref<TAB>[rejected] (reason)``; what a server hook printed comes on stderr
+    as ``remote:`` lines. git's own last lines are generic ("failed to push some refs",
     hints), so they are quoted only when there is nothing else.
     """
     result = git(repo, "push", "--porcelain", "--quiet", remote, f"refs/tags/{tag}", check=False)
     if result.returncode == 0:
         return None
     refused = [line.split("\t")[-1] for line in result.stdout.splitlines() if line[:2] == "!\t"]
-    server = [
-        line[len("remote:") :].strip()
-        for line in result.stderr.splitlines()
-        if line.startswith("remote:") and line[len("remote:") :].strip()
-    ]
-    why = "; ".join(server[:MAX_REMOTE_LINES] + refused)
-    return why or _last_line(result.stderr) or f"exit code {result.returncode}"
+    lines = result.stderr.splitlines()
+    said = (line[len("remote:") :].strip() for line in lines if line.startswith("remote:"))
+    server = [line[:MAX_REMOTE_LINE] for line in said if line][:MAX_REMOTE_LINES]
+    why = "; ".join(server + refused)
+    return why or _cause(result.stderr) or f"exit code {result.returncode}"
 
 
 def refused_as_taken(complaint: str) -> bool:
