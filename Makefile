@@ -40,8 +40,8 @@ bench: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/deploy.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check hooks tests benchmarks
-	$(BIN)/ruff format --check hooks tests benchmarks
+	$(BIN)/ruff check hooks tests benchmarks local_extensions.py
+	$(BIN)/ruff format --check hooks tests benchmarks local_extensions.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -6,12 +6,16 @@ import; the context is read only under ``__main__``, through ``tojson``.
 
 from __future__ import annotations
 
+import codecs
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import unicodedata
+from contextlib import ExitStack
 from pathlib import Path
 
 RAW_CSV = Path("data/raw/dataset.csv")
@@ -23,7 +27,9 @@ BUNDLED = {
 }
 TARGET = "target"
 REMOTE_NAME = "storage"
+REMOTE_SUFFIX = "-dvc-remote"
 FIRST_COMMIT = "Initial project from cookiecutter-dvc-registry"
+TERMINAL_ESCAPE_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
 class HookError(Exception):
@@ -57,6 +63,15 @@ def resolve_csv_path(csv_path: str) -> Path:
     if not path.is_absolute() and base and Path(base).is_dir():
         path = Path(base) / path
     return path
+
+
+def copy_without_bom(source: Path, target: Path) -> None:
+    """Copy the user's CSV, dropping a leading UTF-8 byte order mark (spreadsheets write one)
+    so that every tool reads the first column's name as written."""
+    with source.open("rb") as reader, target.open("wb") as writer:
+        head = reader.read(len(codecs.BOM_UTF8))
+        writer.write(head.removeprefix(codecs.BOM_UTF8))
+        shutil.copyfileobj(reader, writer)
 
 
 def column_dtype(series, is_target: bool, task: str) -> str:
@@ -106,8 +121,11 @@ def write_data(project: Path, context: dict) -> dict:
     target_path = project / RAW_CSV
     target_path.parent.mkdir(parents=True, exist_ok=True)
     if context["dataset"] == "csv":
-        shutil.copyfile(resolve_csv_path(context["csv_path"]), target_path)
-        frame = pd.read_csv(target_path)
+        copy_without_bom(resolve_csv_path(context["csv_path"]), target_path)
+        try:
+            frame = pd.read_csv(target_path)
+        except ValueError as exc:  # pandas' parser errors; pre_gen_project's reader accepted it
+            raise HookError(f"csv_path: {target_path.name}: {one_line(exc)}") from None
         target, task = context["target_column"], context["task"]
     else:
         frame = bundled_frame(context["dataset"])
@@ -135,13 +153,25 @@ def git_command() -> list[str]:
     return [found]
 
 
+def command_title(command: list[str]) -> str:
+    """`git commit`, `dvc push`: the tool and its subcommand, without interpreter or options."""
+    words = command[2:] if command[1:2] == ["-m"] else [Path(command[0]).name, *command[1:]]
+    tool, args = words[0], iter(words[1:])
+    for arg in args:
+        if arg == "-c":
+            next(args, None)  # the value of git's -c
+        elif not arg.startswith("-"):
+            return f"{tool} {arg}"
+    return tool
+
+
 def run(command: list[str], cwd: Path) -> str:
     env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         output = (result.stderr or result.stdout).strip().splitlines()
-        last = output[-1] if output else f"exit status {result.returncode}"
-        raise HookError(f"`{' '.join(command[-3:])}` failed: {last}")
+        last = output[-1].strip() if output else f"exit status {result.returncode}"
+        raise HookError(f"`{command_title(command)}` failed: {last}")
     return result.stdout
 
 
@@ -150,13 +180,35 @@ def remote_url(project: Path, context: dict) -> str:
     if context["storage"] == "s3":
         prefix = context.get("s3_prefix", "").strip("/")
         return f"s3://{context['s3_bucket']}/{prefix}" if prefix else f"s3://{context['s3_bucket']}"
-    return str((project.parent / f"{context['project_slug']}-dvc-remote").resolve())
+    return str((project.parent / f"{context['project_slug']}{REMOTE_SUFFIX}").resolve())
 
 
-def configure_remote(project: Path, context: dict, dvc: list[str]) -> None:
+def empty_folder(path: Path) -> None:
+    """Remove everything inside ``path``, keep ``path`` itself."""
+    for child in path.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+def claim_remote_folder(path: Path, undo: ExitStack) -> None:
+    """Create the local remote folder, or take an empty one, and register on ``undo`` how a
+    failed bake gives it back: removed when this run made it, emptied again otherwise."""
+    try:
+        path.mkdir()
+    except FileExistsError:
+        if not path.is_dir() or any(path.iterdir()):  # pre_gen_project checked it; a race
+            raise HookError(f"{path} already exists and is not an empty folder") from None
+        undo.callback(empty_folder, path)
+    else:
+        undo.callback(shutil.rmtree, path, ignore_errors=True)
+
+
+def configure_remote(project: Path, context: dict, dvc: list[str], undo: ExitStack) -> None:
     url = remote_url(project, context)
     if context["storage"] == "local":
-        Path(url).mkdir(parents=True, exist_ok=True)
+        claim_remote_folder(Path(url), undo)
     run([*dvc, "remote", "add", "--default", REMOTE_NAME, url], project)
     endpoint = context.get("s3_endpoint_url", "")
     if context["storage"] == "s3" and endpoint:
@@ -173,14 +225,14 @@ def identity_args(project: Path, context: dict, git: list[str]) -> list[str]:
     return args
 
 
-def init_repository(project: Path, context: dict) -> None:
+def init_repository(project: Path, context: dict, undo: ExitStack) -> None:
     git, dvc = git_command(), dvc_command()
     run([*git, "init", "-b", "main"], project)
     run([*dvc, "init"], project)
     # No usage reports leave this machine from the project's DVC.
     run([*dvc, "config", "core.analytics", "false"], project)
     run([*dvc, "add", str(RAW_CSV)], project)
-    configure_remote(project, context, dvc)
+    configure_remote(project, context, dvc, undo)
     if context["storage"] == "local":
         run([*dvc, "push", "--quiet"], project)
     run([*git, "add", "--all"], project)
@@ -190,14 +242,36 @@ def init_repository(project: Path, context: dict) -> None:
     )
 
 
+def visible(text: str) -> str:
+    """Text safe for the user's terminal on one line: a tool's colour codes are dropped and
+    other control characters (a newline in a path) shown escaped."""
+    text = TERMINAL_ESCAPE_RE.sub("", text)
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in text)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line that names its cause."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    if isinstance(exc, ImportError) and exc.name:
+        return f"the Python package {exc.name} is needed to finish the project"
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else ""
+    return text if isinstance(exc, HookError) else f"{exc.__class__.__name__}: {text}"
+
+
 def main(context: dict, project: Path) -> int:
+    """Exit 1 with one line on any failure; cookiecutter then removes the project folder
+    and ``undo`` what this run made beside it (the local remote), so nothing is left."""
     try:
-        prune(project, context)
-        write_data(project, context)
-        if context["init_git"] == "yes":
-            init_repository(project, context)
-    except HookError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        with ExitStack() as undo:
+            prune(project, context)
+            write_data(project, context)
+            if context["init_git"] == "yes":
+                init_repository(project, context, undo)
+            undo.pop_all()  # finished: keep everything
+    except Exception as exc:  # any failure: one line, never a traceback
+        print(f"error: {visible(one_line(exc))}", file=sys.stderr)
         return 1
     return 0
 

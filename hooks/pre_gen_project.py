@@ -15,17 +15,28 @@ import math
 import os
 import re
 import sys
+import unicodedata
 from pathlib import Path
 from urllib.parse import urlsplit
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+# cookiecutter.json derives the slug with the same cap (slugify max_length).
+MAX_SLUG_LENGTH = 50
+# A model name is part of git tag names and of a folder under models/.
+MAX_MODEL_NAME_LENGTH = 100
 # GTO's artifact name rule (gto.constants.name), which `dvc artifacts` also enforces.
 MODEL_NAME_RE = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9-/_]*[a-zA-Z0-9])?$")
-EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"'.]+$")
+# An ASCII dot-atom before the @ (what Python's email headers, hence setuptools and
+# `pip install`, accept) and dot-separated labels after it (IDN letters allowed).
+EMAIL_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+EMAIL_RE = re.compile(rf"^{EMAIL_ATOM}(\.{EMAIL_ATOM})*@([\w-]+\.)+[\w-]+$")
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 BUCKET_BAD_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 BUCKET_BAD_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]*$")
+# The endpoint is written into a `bash` block of the README: no shell metacharacters.
+ENDPOINT_CHARS_RE = re.compile(r"^[A-Za-z0-9.:/_~%\[\]-]*$")
+REMOTE_SUFFIX = "-dvc-remote"
 DATASETS = ("breast_cancer", "wine", "diabetes", "csv")
 TASKS = ("classification", "regression")
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
@@ -33,7 +44,13 @@ YES_NO = ("yes", "no")
 
 
 def has_control_chars(value: str) -> bool:
-    return any(ord(char) < 32 or ord(char) == 127 for char in value)
+    """C0, DEL and C1 (NEL among them, which YAML and Python read as a line break)."""
+    return any(unicodedata.category(char) == "Cc" for char in value)
+
+
+def is_valid_text(value: str) -> bool:
+    """False for lone surrogates: bytes that were not UTF-8 on the command line."""
+    return not any(unicodedata.category(char) == "Cs" for char in value)
 
 
 def check_project_name(value: str) -> str | None:
@@ -45,7 +62,11 @@ def check_project_name(value: str) -> str | None:
 
 
 def check_project_slug(value: str) -> str | None:
-    if not SLUG_RE.match(value):
+    if not value:
+        return "must not be empty"
+    if len(value) > MAX_SLUG_LENGTH:
+        return f"at most {MAX_SLUG_LENGTH} characters (it has {len(value)})"
+    if not SLUG_RE.fullmatch(value):
         return "lowercase letters, digits and hyphens only, starting with a letter"
     return None
 
@@ -53,6 +74,8 @@ def check_project_slug(value: str) -> str | None:
 def check_package_name(value: str) -> str | None:
     if not value.isidentifier() or not value.isascii():
         return "must be a Python identifier (ASCII letters, digits, underscores)"
+    if len(value) > MAX_SLUG_LENGTH:
+        return f"at most {MAX_SLUG_LENGTH} characters (it has {len(value)})"
     if keyword.iskeyword(value) or keyword.issoftkeyword(value):
         return "must not be a Python keyword"
     if value.startswith("_"):
@@ -61,7 +84,9 @@ def check_package_name(value: str) -> str | None:
 
 
 def check_model_name(value: str) -> str | None:
-    if not MODEL_NAME_RE.match(value):
+    if len(value) > MAX_MODEL_NAME_LENGTH:
+        return f"at most {MAX_MODEL_NAME_LENGTH} characters (it has {len(value)})"
+    if not MODEL_NAME_RE.fullmatch(value):
         return "must match GTO's name rule [a-zA-Z0-9]([a-zA-Z0-9-/_]*[a-zA-Z0-9])?"
     if "//" in value:
         return "must not contain '//' (it is also a folder under models/)"
@@ -75,7 +100,7 @@ def check_choice(value: str, choices: tuple[str, ...]) -> str | None:
 
 
 def check_email(value: str) -> str | None:
-    if not EMAIL_RE.match(value):
+    if not EMAIL_RE.fullmatch(value):
         return "must look like name@example.com"
     return None
 
@@ -92,7 +117,7 @@ def check_bucket(value: str) -> str | None:
     """S3 general-purpose bucket naming rules."""
     if not 3 <= len(value) <= 63:
         return "S3 bucket names are 3 to 63 characters long"
-    if not BUCKET_RE.match(value):
+    if not BUCKET_RE.fullmatch(value):
         return "lowercase letters, digits, dots and hyphens; starts and ends with a letter or digit"
     if ".." in value:
         return "must not contain two adjacent dots"
@@ -108,7 +133,7 @@ def check_bucket(value: str) -> str | None:
 def check_prefix(value: str) -> str | None:
     if value.startswith("/") or value.endswith("/") or "//" in value:
         return "must not start or end with '/' or contain '//'"
-    if not PREFIX_RE.match(value):
+    if not PREFIX_RE.fullmatch(value):
         return "letters, digits and !_.*'()/- only"
     return None
 
@@ -127,6 +152,8 @@ def check_endpoint_url(value: str) -> str | None:
         return "must not contain credentials (use the environment or dvc remote modify --local)"
     if parts.query or parts.fragment:
         return "must not contain a query or fragment"
+    if not ENDPOINT_CHARS_RE.fullmatch(value):
+        return "letters, digits and . - _ ~ : / [ ] % only"
     return None
 
 
@@ -184,7 +211,8 @@ def check_csv(csv_path: str, target: str, task: str) -> tuple[str, str] | None:
     if not target:
         return "target_column", "required when dataset is csv"
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        # utf-8-sig: spreadsheets often start the file with a byte order mark.
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = csv.reader(handle)
             header = next(rows, None)
             if not header:
@@ -203,8 +231,31 @@ def check_csv(csv_path: str, target: str, task: str) -> tuple[str, str] | None:
     return None
 
 
-def validate(context: dict) -> tuple[str, str] | None:
-    """Return (variable, rule) for the first invalid variable, or None when all are valid."""
+def check_remote_folder(path: Path) -> str | None:
+    """The local DVC remote beside the project: absent or an empty folder, never someone
+    else's file or remote (post_gen would write into it)."""
+    if not os.path.lexists(path):
+        return None
+    try:
+        if path.is_dir() and not any(path.iterdir()):
+            return None
+    except OSError as exc:
+        return f"the DVC remote folder {path} cannot be read ({exc.strerror})"
+    return (
+        f"{path} already exists and is not an empty folder (the DVC remote goes there); "
+        "move it away or choose another project_slug"
+    )
+
+
+def validate(context: dict, project_dir: Path | None = None) -> tuple[str, str] | None:
+    """Return (variable, rule) for the first invalid variable, or None when all are valid.
+
+    ``project_dir`` is the new project's folder (where hooks run), for checks beside it.
+    """
+    for variable, value in context.items():
+        # Variables starting with "_" are cookiecutter's own (paths of this machine).
+        if not variable.startswith("_") and isinstance(value, str) and not is_valid_text(value):
+            return variable, "is not valid UTF-8 text"
     single_checks = [
         ("project_name", check_project_name),
         ("project_slug", check_project_slug),
@@ -232,6 +283,11 @@ def validate(context: dict) -> tuple[str, str] | None:
             rule = check(str(context.get(variable, "")))
             if rule:
                 return variable, rule
+    if project_dir and context.get("storage") == "local" and context.get("init_git") == "yes":
+        remote = project_dir.parent / f"{context.get('project_slug', '')}{REMOTE_SUFFIX}"
+        rule = check_remote_folder(remote)
+        if rule:
+            return "project_slug", rule
     if context.get("dataset") == "csv":
         return check_csv(
             context.get("csv_path", ""), context.get("target_column", ""), context.get("task", "")
@@ -239,11 +295,16 @@ def validate(context: dict) -> tuple[str, str] | None:
     return None
 
 
+def visible(text: str) -> str:
+    """One line for the terminal: control characters (a newline in a path) shown escaped."""
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in text)
+
+
 def main(context: dict) -> int:
-    problem = validate(context)
+    problem = validate(context, Path.cwd())
     if problem:
         variable, rule = problem
-        print(f"error: {variable}: {rule}", file=sys.stderr)
+        print(f"error: {variable}: {visible(rule)}", file=sys.stderr)
         return 1
     return 0
 

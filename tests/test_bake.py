@@ -23,7 +23,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 from tests.helpers import bake_ok, remote_url, run
 
-HOSTILE_NAME = "Dr. O'Brien's \"Quoted\" \\ Model"
+HOSTILE_NAME = "Dr. O'Brien's \"Quoted\" \\ Model 😀"  # the emoji: issue 8
 
 SUPPORTED = [
     pytest.param({}, id="defaults"),

@@ -29,6 +29,26 @@ INVALID = [
         id="s3-endpoint-without-scheme",
     ),
     pytest.param({"author_email": "not-an-email"}, "author_email", id="email"),
+    # Issue 8: what used to bake a broken project or fail later with a traceback.
+    pytest.param({"project_slug": "a" * 51}, "project_slug", id="slug-too-long"),
+    pytest.param({"project_slug": "model\n"}, "project_slug", id="slug-trailing-newline"),
+    pytest.param({"project_name": "a\x85b"}, "project_name", id="name-c1-control"),
+    pytest.param({"project_name": "a\udcffb"}, "project_name", id="name-undecodable-bytes"),
+    pytest.param(
+        {"dataset": "csv", "csv_path": "/nonexistent/a\nb.csv", "target_column": "y"},
+        "csv_path",
+        id="csv-path-with-newline",
+    ),
+    pytest.param({"package_name": "p" * 51}, "package_name", id="package-too-long"),
+    pytest.param({"model_name": "m" * 101}, "model_name", id="model-too-long"),
+    pytest.param({"model_name": "classifier\n"}, "model_name", id="model-trailing-newline"),
+    pytest.param({"author_email": "zoë@example.com"}, "author_email", id="email-non-ascii-local"),
+    pytest.param({"author_email": "a,b@example.com"}, "author_email", id="email-comma"),
+    pytest.param(
+        {"storage": "s3", "s3_endpoint_url": "http://127.0.0.1:9000/$(id)"},
+        "s3_endpoint_url",
+        id="s3-endpoint-shell-characters",
+    ),
 ]
 
 

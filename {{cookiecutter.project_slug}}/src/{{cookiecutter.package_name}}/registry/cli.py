@@ -3,7 +3,7 @@
 Reading commands (list, show, history, query, diff) import only the standard
 library and this package's read modules: one ``git for-each-ref`` per run.
 
-Plug-in commands (``deploy``, ``verify``) live in their own modules, imported only
+Plug-in commands (``deploy``, ``verify``, ``gc``) live in their own modules, imported only
 when that command runs. Such a module provides ``configure(parser)`` to add its
 arguments and ``run(args) -> None`` (print its own output, raise ``RegistryError``
 or ``ProjectError`` on failure); ``args`` also carries ``repo`` (Path), ``model``
@@ -28,6 +28,7 @@ from .store import load_registry
 PLUGIN_COMMANDS = {
     "deploy": "fetch one version's model files from the DVC remote, verify sha256, install",
     "verify": "rebuild a version from a fresh clone and compare weight hashes",
+    "gc": "free DVC cache and remote space, keeping every registered version's weights",
 }
 
 

@@ -1,0 +1,155 @@
+"""`registry gc` against plain `dvc gc` on one real project (real git, DVC, local remote).
+
+Three versions are registered (v1.0.0 in production, v1.0.1 deprecated, v1.0.2 latest) and
+one more commit trains a model that is never registered. Plain `dvc gc -w -c` deletes the
+production weights from the remote; `registry gc` removes only the unregistered model, and
+afterwards every registered version deploys from an empty cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import bake_ok, dvc, git, pymod
+from tests.test_gate_e2e import commit_all, set_params
+
+pytestmark = pytest.mark.slow
+
+VERSIONS = ("v1.0.0", "v1.0.1", "v1.0.2")
+DEPRECATED = "v1.0.1"
+
+
+def registry(project: Path, *args: str, check: bool = True):
+    return pymod(project, "registry", *args, check=check)
+
+
+def train_commit(project: Path, message: str, C: float) -> None:
+    set_params(project, "train", hyperparams={"C": C})
+    dvc(project, "repro")
+    commit_all(project, message)
+    dvc(project, "push")
+
+
+@pytest.fixture(scope="module")
+def history(cookies_session) -> Path:
+    project = bake_ok(cookies_session)
+    train_commit(project, "C=1", 1.0)
+    registry(project, "register")
+    registry(project, "promote", "v1.0.0", "--stage", "production")
+    train_commit(project, "C=10", 10.0)
+    registry(project, "register")
+    registry(project, "deprecate", "v1.0.1", "--reason", "superseded")
+    train_commit(project, "C=0.5", 0.5)
+    registry(project, "register")
+    train_commit(project, "C=0.7, never registered", 0.7)
+    train_commit(project, "C=1 again", 1.0)  # the workspace uses v1.0.0's weights
+    return project
+
+
+@pytest.fixture
+def project(history, tmp_path) -> Path:
+    """A private copy of the project with its own DVC remote and a bare git remote."""
+    copy = tmp_path / history.name
+    shutil.copytree(history, copy, symlinks=True)
+    remote = tmp_path / "dvc-remote"
+    shutil.copytree(history.parent / f"{history.name}-dvc-remote", remote)
+    dvc(copy, "remote", "modify", "--local", "storage", "url", str(remote))
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(copy, "remote", "add", "origin", str(bare))
+    git(copy, "push", "-q", "origin", "main", "--tags")
+    return copy
+
+
+def objects(folder: Path) -> dict[str, str]:
+    """Every object file under a DVC cache or remote, re-hashed."""
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and "files" in path.parts
+    }
+
+
+def remote_of(project: Path) -> Path:
+    return Path(dvc(project, "config", "--local", "remote.storage.url").stdout.strip())
+
+
+def fetch_all_from_empty_cache(project: Path, into: Path) -> None:
+    """Deploy every active version; a deprecated one is fetched with `dvc get` at its tag."""
+    shutil.rmtree(project / ".dvc" / "cache")
+    for version in VERSIONS:
+        target = into / version
+        if version == DEPRECATED:
+            tag = f"classifier@{version}"
+            dvc(into, "get", str(project), "models/classifier", "--rev", tag, "-o", str(target))
+            files = manifest(project, version)["artifact"]["files"]
+        else:
+            registry(project, "deploy", "--version", version, "--to", str(target))
+            files = json.loads((target / "DEPLOYED.json").read_text())["files"]
+        for name, meta in files.items():
+            assert hashlib.sha256((target / name).read_bytes()).hexdigest() == meta["sha256"]
+
+
+def manifest(project: Path, version: str) -> dict:
+    return json.loads(registry(project, "show", version, "--json").stdout)["manifest"]
+
+
+def test_plain_dvc_gc_loses_production_weights(project, tmp_path):
+    """Why `registry gc` exists: the README's warning, shown on a real remote."""
+    git(project, "checkout", "-q", "HEAD~1")  # a workspace that uses the unregistered model
+    dvc(project, "gc", "-w", "-c", "-f")
+    shutil.rmtree(project / ".dvc" / "cache")
+    target = tmp_path / "serving"
+    failed = registry(project, "deploy", "--stage", "production", "--to", str(target), check=False)
+    assert failed.returncode == 1 and failed.stderr.startswith("error: ")
+    assert not target.exists()
+
+
+def test_registry_gc_keeps_every_registered_version(project, tmp_path):
+    remote = remote_of(project)
+    cache_before, remote_before = objects(project / ".dvc" / "cache"), objects(remote)
+
+    dry = json.loads(registry(project, "gc", "--dry-run", "--json").stdout)
+    assert objects(project / ".dvc" / "cache") == cache_before
+    assert objects(remote) == remote_before
+    assert dry["dry_run"] is True and dry["removed"]["remote"] > 0
+
+    done = json.loads(registry(project, "gc", "--json").stdout)
+    assert done["removed"] == dry["removed"]  # the dry run counted exactly this
+    remote_after = objects(remote)
+    assert set(remote_after) < set(remote_before)
+    assert all(remote_before[key] == digest for key, digest in remote_after.items())
+    assert git(project, "status", "--porcelain").stdout == ""
+
+    (tmp_path / "serving").mkdir()
+    fetch_all_from_empty_cache(project, tmp_path / "serving")
+    again = json.loads(registry(project, "gc", "--json").stdout)
+    assert again["removed"] == {"cache": 0, "remote": 0}
+
+
+def test_registry_gc_refuses_while_the_git_remote_has_unknown_tags(project, tmp_path):
+    """A version registered on another machine: its weights are on the remote only."""
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(tmp_path / "origin.git"), str(other))
+    git(other, "tag", "-a", "classifier@v2.0.0", "-m", "registered elsewhere", "HEAD~1")
+    git(other, "push", "-q", "origin", "classifier@v2.0.0")
+    remote = remote_of(project)
+    cache_before, remote_before = objects(project / ".dvc" / "cache"), objects(remote)
+
+    refused = registry(project, "gc", check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "error: git remote 'origin' has 1 tag(s) this clone lacks (classifier@v2.0.0): "
+        "run `git fetch --tags` first, their weights would be removed from the remote"
+    )
+    assert objects(project / ".dvc" / "cache") == cache_before
+    assert objects(remote) == remote_before
+
+    # The local cache alone is safe to clean: the remote keeps everything.
+    registry(project, "gc", "--cache-only")
+    assert objects(remote) == remote_before
