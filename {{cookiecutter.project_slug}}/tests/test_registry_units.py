@@ -530,6 +530,15 @@ def test_signed_tags_are_read_without_their_signature(repo, tmp_path):
         assert version.manifest["version"] == "v1.3.0" and "SIGNATURE" not in version.message
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u0085", "\u2029"])
+def test_a_tag_name_is_never_cut_at_a_unicode_line_separator(repo, separator):
+    """``clf#production#5<U+2028>x`` is no assignment for git or GTO: nor for the registry."""
+    run_git(repo, "tag", "-a", "-m", "not a stage", f"clf#production#5{separator}x", "HEAD")
+    for registry in (load_registry(repo), load_registry(repo)):
+        assert snapshot(registry) == snapshot(Registry(read_tags(repo)))
+        assert registry.stage_version(MODEL, "production").version == "v1.1.0"
+
+
 def other_tool_tag(repo: Path, name: str, message: bytes, tagger: str, when: int) -> None:
     env = {**os.environ, "GIT_COMMITTER_NAME": tagger, "GIT_COMMITTER_DATE": f"{when} +0000"}
     subprocess.run(

@@ -157,7 +157,9 @@ class GitRun:
             raise RegistryError(f"git {self.args[0]} failed: {_cause(complaint)}")
 
     def lines(self) -> list[str]:
-        return self.output().decode(errors="replace").splitlines()
+        # only "\n" ends a line: str.splitlines would also split a tag name at the
+        # U+2028 or U+0085 it may hold, and read a tag git does not have
+        return [line for line in self.output().decode(errors="replace").split("\n") if line]
 
 
 def start_tag_listing(repo: Path) -> GitRun:
