@@ -25,10 +25,12 @@ what list and query need (a register tag's metrics, decoded only when asked for)
 the other manifest sections, whole messages and manifests are loaded only for
 show, diff, history and queries on a section (``params.train.seed``).
 
-The cache is never trusted beyond what git says: a record is used only for the
-tag object id and name it was made from, where the for-each-ref lists exactly
-that pair, and a cached message only if its tag object hashes to its object id.
-A damaged cache file fails its digest and is not read at all (``tagcache``).
+What the cache holds is tied to what git says: a record is used only for the tag
+object id and name it was read from, where the for-each-ref lists exactly that
+pair, and a cached message (manifest, stage event, reason) only if its tag object
+hashes to its object id. A damaged cache file fails its digest and is not read at
+all (``tagcache``). Within an intact file a record's fields are trusted: checking
+them against git would mean reading every tag object, the very cost saved.
 
 Only the standard library is imported here: no dvc, sklearn or pandas.
 """

@@ -32,7 +32,7 @@ DIGEST_SIZE = hashlib.sha256().digest_size
 
 
 class TagCache:
-    """Named dicts in one directory; ``directory=None`` is a cache that keeps nothing."""
+    """Named dicts and lists in one directory; ``directory=None`` keeps nothing."""
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
