@@ -4,18 +4,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from ..errors import printable
+
 DIFF_SECTIONS = ("params", "metrics", "data", "environment")
 MISSING = "-"
 SUMMARY_LIMIT = 200  # characters on a tag's first line (a longer reason is whole in the JSON)
-
-
-def printable(text: str) -> str:
-    """``text`` with every character a terminal would act on written as its escape:
-    control characters (ESC sequences, ``\\r``, newlines, NUL), invisible format
-    characters (bidi overrides), line separators. Tags come from anyone who can push."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def one_line(text: str, limit: int | None = None) -> str:
