@@ -8,6 +8,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+import yaml
+
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -88,3 +90,13 @@ def remote_url(project: Path) -> str:
     """The default DVC remote's URL (`dvc remote list` truncates long paths to fit a table)."""
     name = dvc(project, "remote", "default").stdout.strip()
     return dvc(project, "config", f"remote.{name}.url").stdout.strip()
+
+
+def retrain(project: Path, c_value: float) -> None:
+    """Train the default bake with this ``C`` and commit: a new registrable HEAD."""
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["train"]["hyperparams"]["C"] = c_value
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    dvc(project, "repro")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", f"retrain C={c_value}")

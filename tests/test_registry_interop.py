@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.helpers import bake_ok, dvc, git, package_of, project_env, pymod
+from tests.helpers import bake_ok, dvc, git, package_of, project_env, pymod, retrain
 
 GTO = str(Path(sys.executable).parent / "gto")
 MODEL = "classifier"
@@ -57,15 +56,6 @@ def registry(project: Path, *args: str, check: bool = True):
 
 def registry_json(project: Path, *args: str):
     return json.loads(registry(project, *args, "--json").stdout)
-
-
-def retrain(project: Path, c_value: float) -> None:
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    params["train"]["hyperparams"]["C"] = c_value
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    dvc(project, "repro")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", f"retrain C={c_value}")
 
 
 def gto_state(project: Path) -> tuple[str | None, dict[str, str]]:

@@ -4,6 +4,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -331,3 +332,66 @@ def test_module_entry_point_runs(repo):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["latest"] == "v1.1.0"
+
+
+# --- reasons: any text round-trips, nothing raw reaches a terminal ------------------
+
+REASONS = [
+    "bad model\n\nsee ticket 42",
+    "quotes \" and ' and \\ backslash",
+    '{"action": "promote", "reason": "looks like JSON"}',
+    f"Promote {MODEL_NAME} v1.0.0 to staging\n\n" + json.dumps({"action": "rollback"}) + "\n",
+    "trailing spaces   \n\n\n  leading\r\nCRLF\tand\ttabs  \n",
+    "# a comment line\n#another",
+    "escapes \x1b[31mred\x1b[0m, a bell \x07, a title \x1b]0;owned\x07, NUL \x00",
+    "unicode: café, 日本語, 🚀, rtl \u202eoverride, nbsp\u00a0, separator\u2028",
+    "-----BEGIN PGP SIGNATURE-----\nnot a signature",
+    "   ",
+    "x" * 5000,
+]
+
+
+@pytest.fixture
+def quick_tags(monkeypatch):
+    """Tags one second apart without waiting for the clock (git still orders them)."""
+    from {{ cookiecutter.package_name }}.registry import gitutil
+
+    monkeypatch.setattr(gitutil, "wait_past", lambda last: max(last + 1, int(time.time())))
+
+
+def printable_lines(text: str) -> bool:
+    return all(char.isprintable() or char == "\n" for char in text)
+
+
+def test_any_reason_round_trips_exactly(capsys, repo, quick_tags):
+    for number, reason in enumerate(REASONS):
+        version = ("v1.0.0", "v1.1.0")[number % 2]
+        call_json(capsys, repo, "promote", version, "--stage", "staging", "--reason", reason)
+    call_json(capsys, repo, "deprecate", "v1.0.0", "--reason", REASONS[0])
+    history = call_json(capsys, repo, "history")
+    assert [e["reason"] for e in history[2:]] == [*REASONS, REASONS[0]]
+    for event in load_registry(repo).events(MODEL_NAME)[2:]:
+        first_line, blank, body = event.message.partition("\n\n")
+        assert blank and json.loads(body)["reason"] in REASONS
+        assert first_line.isprintable() and len(first_line) <= 200
+
+    code, out, _ = call(capsys, repo, "history")
+    assert code == 0 and printable_lines(out) and "\\x1b[31mred" in out
+
+
+def test_a_blank_line_in_a_reason_keeps_the_rollback(capsys, repo, quick_tags):
+    call_json(capsys, repo, "promote", "v1.0.0", "--stage", "staging")
+    call_json(capsys, repo, "promote", "v1.1.0", "--stage", "staging")
+    back = call_json(capsys, repo, "rollback", "--stage", "staging", "--reason", REASONS[0])
+    assert (back["previous"], back["version"]) == ("v1.1.0", "v1.0.0")
+    # read as a rollback, not a promotion: nothing earlier to go back to
+    err = refused(capsys, repo, "rollback", "--stage", "staging", "--reason", "again")
+    assert "no earlier version of" in err
+
+
+def test_a_reason_that_is_not_utf8_is_refused(capsys, repo):
+    err = refused(capsys, repo, "promote", "v1.0.0", "--stage", "staging", "--reason", "caf\udce9")
+    not_utf8 = "--reason is not valid UTF-8 text (byte 0xe9 at character 4): give it in UTF-8"
+    assert err == f"error: {not_utf8}\n"
+    err = refused(capsys, repo, "deprecate", "v1.0.0", "--reason", "\ud800")
+    assert "(U+D800 at character 1)" in err

@@ -2,8 +2,8 @@
 read cache (on real git repositories, with plain git: no DVC needed)."""
 
 import json
-import marshal
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -18,10 +18,11 @@ from {{ cookiecutter.package_name }}.registry.semver import SemVer
 from {{ cookiecutter.package_name }}.registry.store import (
     MESSAGES,
     RECORDS,
+    SECTIONS,
     Registry,
     load_registry,
 )
-from {{ cookiecutter.package_name }}.registry.tagcache import CACHE_DIR, HEADER
+from {{ cookiecutter.package_name }}.registry.tagcache import CACHE_DIR, HEADER, pack, unpack
 
 
 @pytest.mark.parametrize(
@@ -242,6 +243,7 @@ def snapshot(registry: Registry) -> dict:
         "models": registry.models(),
         "versions": [v.to_dict() for v in versions],
         "manifests": [(v.manifest, v.metrics, v.manifest_keys, v.message) for v in versions],
+        "sections": [query.value_of(v, "params.train.seed") for v in versions],
         "events": [(e.to_dict(), e.details) for e in registry.events(MODEL)],
         "stages": {stage: v.version for stage, v in registry.stages(MODEL).items()},
         "latest": registry.latest(MODEL).version,
@@ -257,7 +259,7 @@ def test_cached_read_equals_cold_read_with_one_git_process(repo, git_log):
     cold = snapshot(load_registry(repo))
     assert git_calls(git_log) == ["for-each-ref", "cat-file"]
     assert ids_read(git_log) == 6  # registry tags only: not the plain release-1
-    assert cache_file(repo, RECORDS).is_file() and cache_file(repo, MESSAGES).is_file()
+    assert all(cache_file(repo, name).is_file() for name in (RECORDS, MESSAGES, SECTIONS))
 
     warm = snapshot(load_registry(repo))
     assert git_calls(git_log) == ["for-each-ref"]  # messages and manifests too from the cache
@@ -298,27 +300,51 @@ def test_a_recreated_tag_is_read_again_and_a_deleted_one_disappears(repo, git_lo
     assert snapshot(load_registry(repo)) == snapshot(registry)
 
 
-def truncated(data: bytes) -> bytes:
-    return data[: len(data) // 2]
+CACHE_FILES = (RECORDS, MESSAGES, SECTIONS)
+
+
+def flipped(data: bytes, *positions: int) -> bytes:
+    damaged = bytearray(data)
+    for position in positions:
+        damaged[position] ^= 0xFF
+    return bytes(damaged)
+
+
+def wrong_shape(name: str, data: bytes) -> bytes:
+    # a file with a good digest over content of the wrong shape
+    return pack(name, ["not a record"] if name == RECORDS else {"an id": "not bytes"})
 
 
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda data: b"not a cache at all",
-        lambda data: b"",
-        truncated,
-        lambda data: marshal.dumps((HEADER, {"a line": "not a record"})),
-        lambda data: marshal.dumps((HEADER, dict.fromkeys(marshal.loads(data)[1], 1))),
-        lambda data: marshal.dumps((HEADER[:2] + ((2, 7),), marshal.loads(data)[1])),
+        lambda name, data: b"not a cache at all",
+        lambda name, data: b"",
+        lambda name, data: data[: len(data) // 2],
+        lambda name, data: flipped(data, len(data) // 2),
+        lambda name, data: flipped(data, len(HEADER)),  # the digest itself
+        lambda name, data: data + b"\0",
+        wrong_shape,
+        lambda name, data: pack(MESSAGES if name == RECORDS else RECORDS, unpack(name, data)),
+        lambda name, data: data.replace(HEADER.encode(), HEADER.replace("3.", "2.").encode()),
     ],
-    ids=["garbage", "empty", "truncated", "unknown-keys", "wrong-values", "other-python"],
+    ids=[
+        "garbage",
+        "empty",
+        "truncated",
+        "flipped-byte",
+        "flipped-digest",
+        "appended",
+        "wrong-shape",
+        "other-file",
+        "other-python",
+    ],
 )
 def test_a_damaged_cache_is_ignored_and_rebuilt(repo, git_log, damage):
     cold = snapshot(load_registry(repo))
-    for name in (RECORDS, MESSAGES):
+    for name in CACHE_FILES:
         path = cache_file(repo, name)
-        path.write_bytes(damage(path.read_bytes()))
+        path.write_bytes(damage(name, path.read_bytes()))
     git_calls(git_log)
 
     assert snapshot(load_registry(repo)) == cold
@@ -327,7 +353,99 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(repo, git_log, damage):
     assert git_calls(git_log) == ["for-each-ref"]
 
 
-@pytest.mark.parametrize("damage", ["deleted", "garbage", "not-strings"])
+def reassign_production(repo: Path) -> None:
+    """v1.2.0 into production after v1.1.0 (one second apart: one byte of the time)."""
+    promote = f"Promote {MODEL} v1.2.0 to production\n\n" + json.dumps({"action": "promote"})
+    create_tag(repo, tags.assign_tag(MODEL, "production", 7), "HEAD", promote, START + 40)
+
+
+READS = (["list"], ["show", "production"])
+
+
+def cli_output(capsys, repo: Path, args: list[str]) -> str:
+    code, out, err = run_cli(capsys, *args, "-C", str(repo), "--model", MODEL, "--json")
+    assert code == 0 and not err, err
+    return out
+
+
+def cli_outputs(capsys, repo: Path) -> list[str]:
+    """What ``list --json`` and ``show production --json`` print."""
+    return [cli_output(capsys, repo, args) for args in READS]
+
+
+def test_a_byte_that_moves_production_is_detected(repo, capsys):
+    """The case that let a worse model into production: one byte of an assignment's
+    time, and production was the version assigned before."""
+    reassign_production(repo)
+    truth = cli_outputs(capsys, repo)
+    assert json.loads(truth[0])["stages"] == {"production": "v1.2.0"}
+    records = cache_file(repo, RECORDS)
+    when = b"i" + (START + 40).to_bytes(4, "little")
+    assert records.read_bytes().count(when) == 1
+    earlier = b"i" + (START).to_bytes(4, "little")  # differs in one byte
+    records.write_bytes(records.read_bytes().replace(when, earlier))
+
+    assert cli_outputs(capsys, repo) == truth
+
+
+def test_random_byte_flips_never_change_an_answer(repo, capsys):
+    """200 flips of one or two bytes anywhere in the cache: list and show production
+    (by turns) answer as they do without any cache."""
+    reassign_production(repo)
+    truth = []
+    for args in READS:
+        shutil.rmtree(repo / ".git" / CACHE_DIR, ignore_errors=True)
+        truth.append(cli_output(capsys, repo, args))
+    pristine = {name: cache_file(repo, name).read_bytes() for name in CACHE_FILES}
+    chance = random.Random(8)
+    for turn in range(200):
+        for name, data in pristine.items():
+            cache_file(repo, name).write_bytes(data)
+        name = chance.choice(CACHE_FILES)
+        positions = chance.sample(range(len(pristine[name])), chance.choice([1, 2]))
+        cache_file(repo, name).write_bytes(flipped(pristine[name], *positions))
+        read = turn % len(READS)
+        assert cli_output(capsys, repo, READS[read]) == truth[read], (name, positions)
+
+
+def rewrite(repo: Path, name: str, change) -> None:
+    """Change a cache file's content and give it a good digest: a deliberate edit."""
+    path = cache_file(repo, name)
+    path.write_bytes(pack(name, change(unpack(name, path.read_bytes()))))
+
+
+def test_an_edited_message_is_not_believed(repo, git_log):
+    """Messages (manifests, stage events) are used only if they hash to their tag's id."""
+    cold = snapshot(load_registry(repo))
+
+    def raise_accuracy(objects: dict) -> dict:
+        higher = (b'"accuracy": 0.9,', b'"accuracy": 1.0,')
+        return {oid: raw.replace(*higher) for oid, raw in objects.items()}
+
+    rewrite(repo, MESSAGES, raise_accuracy)
+    git_calls(git_log), ids_read(git_log)
+    assert snapshot(load_registry(repo)) == cold
+    assert git_calls(git_log) == ["for-each-ref", "cat-file"] and ids_read(git_log) == 1
+
+
+def test_a_record_answers_only_for_the_tag_object_it_was_read_from(repo, tmp_path):
+    """A cache copied from a repository where the same tag names are other objects."""
+    load_registry(repo)
+    other = tmp_path / "other"
+    shutil.copytree(repo, other)
+    run_git(other, "tag", "-d", "clf@v1.2.0", "clf#production#1")
+    register(other, "v1.2.0", 0.5, START + 45, commit=False)
+    promote = f"Promote {MODEL} v1.2.0 to production"
+    create_tag(other, tags.assign_tag(MODEL, "production", 1), "HEAD", promote, START + 46)
+    shutil.rmtree(other / ".git" / CACHE_DIR)
+    shutil.copytree(repo / ".git" / CACHE_DIR, other / ".git" / CACHE_DIR)
+
+    assert snapshot(load_registry(other)) == snapshot(Registry(read_tags(other)))
+    production = load_registry(other).stage_version(MODEL, "production")
+    assert (production.version, production.metrics["evaluation"]["accuracy"]) == ("v1.2.0", 0.5)
+
+
+@pytest.mark.parametrize("damage", ["deleted", "garbage", "not-bytes"])
 def test_missing_messages_are_read_in_one_batch(repo, git_log, damage):
     cold = snapshot(load_registry(repo))
     messages = cache_file(repo, MESSAGES)
@@ -336,8 +454,7 @@ def test_missing_messages_are_read_in_one_batch(repo, git_log, damage):
     elif damage == "garbage":
         messages.write_bytes(b"garbage")
     else:
-        oids = marshal.loads(messages.read_bytes())[1]
-        messages.write_bytes(marshal.dumps((HEADER, dict.fromkeys(oids, 1))))
+        rewrite(repo, MESSAGES, lambda objects: dict.fromkeys(objects, 1))
     git_calls(git_log), ids_read(git_log)
 
     registry = load_registry(repo)
@@ -346,12 +463,134 @@ def test_missing_messages_are_read_in_one_batch(repo, git_log, damage):
     assert git_calls(git_log) == ["cat-file"] and ids_read(git_log) == 5  # annotated ones
 
 
+def test_missing_sections_are_rebuilt_from_the_manifests(repo, git_log):
+    cold = snapshot(load_registry(repo))
+    cache_file(repo, SECTIONS).unlink()
+    git_calls(git_log)
+
+    assert snapshot(load_registry(repo)) == cold
+    assert git_calls(git_log) == ["for-each-ref"]  # from the cached messages
+    assert snapshot(load_registry(repo)) == cold
+    assert git_calls(git_log) == ["for-each-ref"] and cache_file(repo, SECTIONS).is_file()
+
+
 def test_an_unwritable_cache_never_fails_a_read(repo, git_log):
     (repo / ".git" / CACHE_DIR).write_text("in the way: the cache directory can't be made")
     cold = snapshot(Registry(read_tags(repo)))
     assert snapshot(load_registry(repo)) == cold
     assert snapshot(load_registry(repo)) == cold
     assert (repo / ".git" / CACHE_DIR).read_text().startswith("in the way")
+
+
+def stage_message(verb: str, version: str, reason: str | None, action: str) -> str:
+    """A stage tag's message as this project wrote it before reasons were kept on one
+    line: the reason, blank lines and all, on the first line."""
+    details = {"registry_event": 1, "action": action, "version": version, "reason": reason}
+    first = f"{verb} {MODEL} {version} to staging" + (f": {reason}" if reason else "")
+    return f"{first}\n\n{json.dumps(details, indent=2, sort_keys=True)}\n"
+
+
+def test_tags_written_before_keep_their_reasons_and_rollbacks(repo):
+    from {{ cookiecutter.package_name }}.registry.actions import stage_stack
+
+    reason = 'bad model\n\nsee ticket 42\n\n{"action": "promote"}'
+    for counter, (verb, version, why, action) in enumerate(
+        [
+            ("Promote", "v1.1.0", None, "promote"),
+            ("Promote", "v1.2.0", None, "promote"),
+            ("Roll back", "v1.1.0", reason, "rollback"),
+        ]
+    ):
+        commit = {"v1.1.0": "HEAD~1", "v1.2.0": "HEAD"}[version]
+        message = stage_message(verb, version, why, action)
+        tag = tags.assign_tag(MODEL, "staging", 10 + counter)
+        create_tag(repo, tag, commit, message, START + 40 + counter)
+
+    for registry in (load_registry(repo), load_registry(repo), Registry(read_tags(repo))):
+        rollback = registry.events(MODEL)[-1]
+        assert rollback.details["action"] == "rollback" and rollback.reason == reason
+        assert stage_stack(registry, MODEL, "staging") == ["v1.1.0"]
+
+
+def test_signed_tags_are_read_without_their_signature(repo, tmp_path):
+    """``tag.gpgSign``: git appends a signature to every tag message it writes."""
+    if shutil.which("ssh-keygen") is None:
+        pytest.skip("ssh-keygen is not installed")
+    key = tmp_path / "key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    signing = {"gpg.format": "ssh", "user.signingKey": f"{key}.pub", "tag.gpgSign": "true"}
+    for name, value in signing.items():
+        run_git(repo, "config", name, value)
+    register(repo, "v1.3.0", 0.97, START + 40)
+    assert "-----BEGIN SSH SIGNATURE-----" in run_git(repo, "cat-file", "-p", "clf@v1.3.0")
+
+    for registry in (load_registry(repo), load_registry(repo), Registry(read_tags(repo))):
+        version = registry.version(MODEL, "v1.3.0")
+        assert version.metrics["evaluation"]["accuracy"] == 0.97
+        assert version.manifest["version"] == "v1.3.0" and "SIGNATURE" not in version.message
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u0085", "\u2029"])
+def test_a_tag_name_is_never_cut_at_a_unicode_line_separator(repo, separator):
+    """``clf#production#5<U+2028>x`` is no assignment for git or GTO: nor for the registry."""
+    run_git(repo, "tag", "-a", "-m", "not a stage", f"clf#production#5{separator}x", "HEAD")
+    for registry in (load_registry(repo), load_registry(repo)):
+        assert snapshot(registry) == snapshot(Registry(read_tags(repo)))
+        assert registry.stage_version(MODEL, "production").version == "v1.1.0"
+
+
+def other_tool_tag(repo: Path, name: str, message: bytes, tagger: str, when: int) -> None:
+    env = {**os.environ, "GIT_COMMITTER_NAME": tagger, "GIT_COMMITTER_DATE": f"{when} +0000"}
+    subprocess.run(
+        ["git", "-C", str(repo), "tag", "-a", "--cleanup=verbatim", "-F", "-", name, "HEAD"],
+        input=message,
+        env=env,
+        check=True,
+    )
+
+
+def test_what_other_tools_write_is_read_and_shown_printable(repo, capsys):
+    """Tags from anyone who can push: bytes that are not UTF-8, terminal escapes in a
+    message, a tagger name and a manifest, a message of megabytes."""
+    escape = "\x1b]0;owned\x07\x1b[2J"
+    metrics = {"evaluation": {"accuracy": 0.5}}
+    manifest = {"manifest": 1, "params": {"note": escape}, "metrics": metrics}
+    message = f"Register {escape}\n\n{json.dumps(manifest)}\n".encode()
+    run_git(repo, "commit", "--quiet", "--allow-empty", "-m", "other tool")
+    other_tool_tag(repo, "clf@v1.3.0", message, f"Eve {escape}", START + 40)
+    huge = b"caf\xe9 \xff\xfe\n\n" + b"x" * 3_000_000
+    other_tool_tag(repo, "clf#staging#9", huge, "Eve", START + 41)
+
+    for args in (["list"], ["history"], ["show", "v1.3.0"], ["show", "staging"]):
+        for json_output in ([], ["--json"]):
+            code, out, err = run_cli(capsys, *args, "-C", str(repo), "--model", MODEL, *json_output)
+            assert code == 0 and not err, err
+            assert all(char.isprintable() or char == "\n" for char in out), args
+    shown = json.loads(cli_output(capsys, repo, ["show", "v1.3.0"]))
+    assert shown["manifest"]["params"]["note"] == escape  # JSON keeps it, escaped
+    history = json.loads(cli_output(capsys, repo, ["history"]))
+    assert history[-1]["message"].startswith("caf\ufffd \ufffd\ufffd")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("plain text, café 🚀", "plain text, café 🚀"),
+        ("\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m"),
+        ("a\nb\r\tc\x00", "a\\nb\\r\\tc\\x00"),
+        ("rtl \u202e mark, line\u2028sep", "rtl \\u202e mark, line\\u2028sep"),
+        ("\x9b2J (C1 CSI)", "\\x9b2J (C1 CSI)"),
+    ],
+)
+def test_printable_escapes_what_a_terminal_would_act_on(text, shown):
+    assert render.printable(text) == shown
+    assert render.cell_text(text) == shown
+
+
+def test_one_line_summarises_a_reason_for_a_tags_first_line():
+    assert render.one_line(" bad model\n\n see\tticket\r\n42 ") == "bad model see ticket 42"
+    assert render.one_line("a\x1b[2Jb\u2028c") == "a\\x1b[2Jb c"
+    assert render.one_line("x" * 300, 200) == "x" * 197 + "..."
 
 
 @pytest.mark.parametrize(

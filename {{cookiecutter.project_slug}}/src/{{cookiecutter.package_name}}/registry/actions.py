@@ -79,6 +79,7 @@ def promote(
     push: bool,
 ) -> dict[str, Any]:
     require_stage_name(stage)
+    require_text(reason)
     if force and not (reason and reason.strip()):
         raise RegistryError("--force needs --reason TEXT: say why the gate is overridden")
     registry = load_registry(repo)
@@ -109,8 +110,7 @@ def rollback(
     repo: Path, model: str, stage: str, to: str | None, reason: str, push: bool
 ) -> dict[str, Any]:
     require_stage_name(stage)
-    if not reason.strip():
-        raise RegistryError("--reason must not be empty")
+    require_reason(reason)
     registry = load_registry(repo)
     if stage not in registry.stage_names(model):
         known = ", ".join(registry.stage_names(model)) or "none"
@@ -160,8 +160,7 @@ def stage_stack(registry: Registry, model: str, stage: str) -> list[str]:
 
 
 def deprecate(repo: Path, model: str, version: str, reason: str, push: bool) -> dict[str, Any]:
-    if not reason.strip():
-        raise RegistryError("--reason must not be empty")
+    require_reason(reason)
     registry = load_registry(repo)
     target = require_active(registry, model, version)
     by = gitutil.user_identity(repo)
@@ -229,9 +228,10 @@ def write_tag(
     complaint = gitutil.push_tag(repo, remote, tag)
     if complaint is not None:
         gitutil.delete_local_tag(repo, tag)
+        advice = ": git fetch --tags, then try again" if gitutil.refused_as_taken(complaint) else ""
         raise RegistryError(
-            f"push of {tag} to {remote} was refused ({complaint}); the local tag was "
-            "deleted, nothing changed: git fetch --tags, then try again"
+            f"push of {tag} to {remote} was refused: {complaint}; "
+            f"the local tag was deleted, nothing changed{advice}"
         )
     return remote
 
@@ -242,6 +242,29 @@ def require_stage_name(stage: str) -> None:
             f"invalid stage name {stage!r}: use letters, digits, '-', '_', '/', "
             "starting and ending with a letter or digit (GTO's name rule)"
         )
+
+
+def require_reason(reason: str) -> None:
+    require_text(reason)
+    if not reason.strip():
+        raise RegistryError("--reason must not be empty")
+
+
+def require_text(reason: str | None) -> None:
+    """A reason is kept exactly, as JSON text: it must be text that UTF-8 can encode.
+
+    Bytes that are not UTF-8 (a terminal in another encoding) reach Python as lone
+    surrogates; storing their escapes would keep text no other tool reads back.
+    """
+    try:
+        (reason or "").encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(exc.object[exc.start])
+        what = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
+        raise RegistryError(
+            f"--reason is not valid UTF-8 text ({what} at character {exc.start + 1}): "
+            "give it in UTF-8"
+        ) from None
 
 
 def require_active(registry: Registry, model: str, version: str) -> Version:

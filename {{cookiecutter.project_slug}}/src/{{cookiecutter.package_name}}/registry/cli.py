@@ -47,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.repo = Path(args.repo).resolve()
         args.handler(args)
     except ProjectError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # printable: an error may quote a tag or a git server, and is always one line
+        print(f"error: {render.one_line(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> None:
 
 def require_all_remote_tags(root: Path) -> None:
     """Refuse when a git remote has a tag this clone does not (or cannot be asked)."""
-    local = set(git(root, "tag", "--list").stdout.split())
+    # Split on newlines only: a tag name may hold other line-breaking characters (U+2028).
+    local = set(git(root, "tag", "--list").stdout.split("\n"))
     for remote in git(root, "remote").stdout.split():
         listed = git(root, "ls-remote", "--tags", "--refs", remote, check=False)
         if listed.returncode != 0:
@@ -88,7 +89,7 @@ def require_all_remote_tags(root: Path) -> None:
                 f"({last_line(listed.stderr)}); versions registered elsewhere could lose "
                 "their weights: retry when it is reachable, or use --cache-only"
             )
-        names = {line.split("refs/tags/", 1)[1] for line in listed.stdout.splitlines()}
+        names = {line.split("refs/tags/", 1)[1] for line in listed.stdout.split("\n") if line}
         missing = sorted(names - local)
         if missing:
             shown = ", ".join(missing[:3]) + (" …" if len(missing) > 3 else "")

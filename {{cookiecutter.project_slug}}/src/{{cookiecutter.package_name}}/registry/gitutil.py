@@ -24,6 +24,16 @@ TAG_FIELDS = (
     "%(contents)",
 )
 TAG_FORMAT = "%00".join(TAG_FIELDS) + "%00"
+# A server hook may print a banner: the start of it is quoted, in one error line.
+MAX_REMOTE_LINES, MAX_REMOTE_LINE = 5, 300
+# The lines that start the signature of a signed tag (git's gpg-interface.c).
+SIGNATURE_START = "-----BEGIN "
+SIGNATURE_BEGINNINGS = (
+    "-----BEGIN PGP SIGNATURE-----",
+    "-----BEGIN PGP MESSAGE-----",
+    "-----BEGIN SIGNED MESSAGE-----",
+    "-----BEGIN SSH SIGNATURE-----",
+)
 
 
 class RawTag(NamedTuple):
@@ -58,13 +68,21 @@ def git(
     except FileNotFoundError:
         raise RegistryError("git is not installed or not on PATH") from None
     if check and result.returncode != 0:
-        complaint = _last_line(result.stderr) or f"exit code {result.returncode}"
+        complaint = _cause(result.stderr) or f"exit code {result.returncode}"
         raise RegistryError(f"git {args[0]} failed: {complaint}")
     return result
 
 
-def _last_line(text: str) -> str:
+def _cause(text: str) -> str:
+    """Why git failed: its first ``fatal:``/``error:`` line (what follows is advice, like
+    "Please make sure you have the correct access rights"), else its last line that is
+    not a ``hint:``."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    for line in lines:
+        prefix, colon, cause = line.partition(":")
+        if colon and prefix in ("fatal", "error") and cause.strip():
+            return cause.strip()
+    lines = [line for line in lines if not line.startswith("hint:")]
     return lines[-1] if lines else ""
 
 
@@ -92,7 +110,7 @@ def read_tags(repo: Path) -> list[RawTag]:
     if proc.returncode != 0:
         if "not a git repository" in complaint:
             raise RegistryError(f"{repo} is not inside a git repository")
-        raise RegistryError(f"git for-each-ref failed: {_last_line(complaint)}")
+        raise RegistryError(f"git for-each-ref failed: {_cause(complaint)}")
     return tags
 
 
@@ -136,10 +154,12 @@ class GitRun:
             complaint = errors.decode(errors="replace")
             if "not a git repository" in complaint:
                 raise RegistryError(f"{self.repo} is not inside a git repository")
-            raise RegistryError(f"git {self.args[0]} failed: {_last_line(complaint)}")
+            raise RegistryError(f"git {self.args[0]} failed: {_cause(complaint)}")
 
     def lines(self) -> list[str]:
-        return self.output().decode(errors="replace").splitlines()
+        # only "\n" ends a line: str.splitlines would also split a tag name at the
+        # U+2028 or U+0085 it may hold, and read a tag git does not have
+        return [line for line in self.output().decode(errors="replace").split("\n") if line]
 
 
 def start_tag_listing(repo: Path) -> GitRun:
@@ -208,7 +228,24 @@ def parse_tag_object(raw: bytes) -> tuple[str, int, str, str, str]:
         elif line.startswith(b"tagger ") and not tagger:
             tagger = line[len(b"tagger ") :].decode(errors="replace")
     name, email, when = _split_ident(tagger)
-    return target, when, name, email, message.decode(errors="replace")
+    return target, when, name, email, without_signature(message.decode(errors="replace"))
+
+
+def tag_message(raw: bytes) -> str:
+    """The message of a tag object (``parse_tag_object``'s last value, found faster)."""
+    return without_signature(raw.partition(b"\n\n")[2].decode(errors="replace"))
+
+
+def without_signature(message: str) -> str:
+    """The message without the signature git appends to a signed tag (``tag.gpgSign``),
+    as ``%(contents:subject)`` and ``%(contents:body)`` leave it out."""
+    if SIGNATURE_START not in message:
+        return message
+    lines = message.splitlines(keepends=True)
+    for at in range(len(lines) - 1, -1, -1):
+        if lines[at].startswith(SIGNATURE_BEGINNINGS):
+            return "".join(lines[:at])
+    return message
 
 
 def _split_ident(ident: str) -> tuple[str, str, int]:
@@ -251,7 +288,7 @@ def _raw_tag(raw: Sequence[bytes]) -> RawTag:
         time=int(date or 0),
         tagger_name=name,
         tagger_email=email.strip("<>"),
-        message=message,
+        message=without_signature(message),
         oid=objectname,
     )
 
@@ -300,7 +337,7 @@ def create_tag(repo: Path, name: str, commit: str, message: str, when: int) -> N
     args = ("tag", "-a", "--cleanup=whitespace", name, commit, "-F", "-")
     result = git(repo, *args, env=env, check=False, stdin=message)
     if result.returncode != 0:
-        raise RegistryError(f"could not create tag {name}: {_last_line(result.stderr)}")
+        raise RegistryError(f"could not create tag {name}: {_cause(result.stderr)}")
 
 
 def default_remote(repo: Path) -> str:
@@ -319,11 +356,27 @@ def default_remote(repo: Path) -> str:
 
 
 def push_tag(repo: Path, remote: str, tag: str) -> str | None:
-    """Push one tag; return git's one-line complaint if the remote refused it."""
-    result = git(repo, "push", "--quiet", remote, f"refs/tags/{tag}", check=False)
+    """Push one tag; if the remote refuses it, return why, in the server's own words.
+
+    ``--porcelain`` states each refused ref on a stdout line of its own,
+    ``!<TAB>ref<TAB>[rejected] (reason)``; what a server hook printed comes on stderr
+    as ``remote:`` lines. git's own last lines are generic ("failed to push some refs",
+    hints), so they are quoted only when there is nothing else.
+    """
+    result = git(repo, "push", "--porcelain", "--quiet", remote, f"refs/tags/{tag}", check=False)
     if result.returncode == 0:
         return None
-    return _last_line(result.stderr) or f"exit code {result.returncode}"
+    refused = [line.split("\t")[-1] for line in result.stdout.splitlines() if line[:2] == "!\t"]
+    lines = result.stderr.splitlines()
+    said = (line[len("remote:") :].strip() for line in lines if line.startswith("remote:"))
+    server = [line[:MAX_REMOTE_LINE] for line in said if line][:MAX_REMOTE_LINES]
+    why = "; ".join(server + refused)
+    return why or _cause(result.stderr) or f"exit code {result.returncode}"
+
+
+def refused_as_taken(complaint: str) -> bool:
+    """Whether a push was refused because the remote has that tag already."""
+    return "(already exists)" in complaint
 
 
 def delete_local_tag(repo: Path, tag: str) -> None:

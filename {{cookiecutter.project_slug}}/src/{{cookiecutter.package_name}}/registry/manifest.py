@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .errors import RegistryError
+from .render import SUMMARY_LIMIT, one_line
 
 MANIFEST_SCHEMA = 1
 
@@ -104,5 +105,12 @@ def read_json(path: Path) -> Any:
 
 
 def tag_message(first_line: str, body: dict[str, Any]) -> str:
-    """A human first line, a blank line, then the machine-readable JSON."""
-    return f"{first_line}\n\n{json.dumps(body, indent=2, sort_keys=True)}\n"
+    """A human first line, a blank line, then the machine-readable JSON.
+
+    Only the JSON is read back, so any text in it (a reason with blank lines, quotes,
+    control characters) round-trips exactly: it is ASCII with every control character
+    escaped, which git's whitespace cleanup leaves alone. The first line is a summary
+    for people and other tools (``git tag -n``, ``gto history``): one printable line.
+    """
+    body_text = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=True)
+    return f"{one_line(first_line, SUMMARY_LIMIT)}\n\n{body_text}\n"

@@ -4,8 +4,18 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from ..errors import printable
+
 DIFF_SECTIONS = ("params", "metrics", "data", "environment")
 MISSING = "-"
+SUMMARY_LIMIT = 200  # characters on a tag's first line (a longer reason is whole in the JSON)
+
+
+def one_line(text: str, limit: int | None = None) -> str:
+    """``text`` as one printable line for people (blank runs become one space), cut at
+    ``limit`` characters if given."""
+    line = printable(" ".join(text.split()))
+    return line if limit is None or len(line) <= limit else line[: limit - 3] + "..."
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -28,8 +38,8 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
+        return json.dumps(value, sort_keys=True)  # ASCII: its escapes are printable
+    return printable(str(value))
 
 
 def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
@@ -68,5 +78,5 @@ def diff_table(name_a: str, name_b: str, rows: list[dict[str, Any]]) -> str:
 
 def key_values(manifest: dict[str, Any], skip: Sequence[str] | None = ()) -> str:
     flat = {k: v for k, v in flatten(manifest).items() if k.split(".")[0] not in skip}
-    width = max((len(k) for k in flat), default=0)
-    return "\n".join(f"{k.ljust(width)}  {cell_text(v)}" for k, v in flat.items())
+    width = max((len(printable(k)) for k in flat), default=0)
+    return "\n".join(f"{printable(k).ljust(width)}  {cell_text(v)}" for k, v in flat.items())

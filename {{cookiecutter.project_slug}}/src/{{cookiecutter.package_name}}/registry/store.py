@@ -19,16 +19,24 @@ the latest, among versions not deregistered whose last event for that stage is a
 assignment (not an unassignment).
 
 Speed at 10,000 versions: the for-each-ref lists only ``<object id> <ref>``, and
-each tag is parsed once, into a *record* kept in the cache (``tagcache``) under
-that line. Only tags missing from the cache are read, all in one
-``git cat-file --batch``. Records hold what list and query need (a register tag's
-metrics and manifest sections, each decoded only when asked for); whole messages
-and manifests are loaded only for show, diff and history.
+each tag is parsed once, into a *record* kept in the cache (``tagcache``). Only tags
+missing from the cache are read, all in one ``git cat-file --batch``. Records hold
+what list and query need (a register tag's metrics, decoded only when asked for);
+the other manifest sections, whole messages and manifests are loaded only for
+show, diff, history and queries on a section (``params.train.seed``).
+
+What the cache holds is tied to what git says: a record is used only for the tag
+object id and name it was read from, where the for-each-ref lists exactly that
+pair, and a cached message (manifest, stage event, reason) only if its tag object
+hashes to its object id. A damaged cache file fails its digest and is not read at
+all (``tagcache``). Within an intact file a record's fields are trusted: checking
+them against git would mean reading every tag object, the very cost saved.
 
 Only the standard library is imported here: no dvc, sklearn or pandas.
 """
 
 import gc
+import hashlib
 import json
 import marshal
 import time
@@ -53,24 +61,28 @@ PRIORITY = {
     grammar.UNASSIGN: 6,
 }
 
-# Cache files: records by for-each-ref line, and tag messages by object id.
+# Cache files: the records; the raw tag objects by object id; a register tag's
+# manifest sections by object id.
 RECORDS = "records.marshal"
 MESSAGES = "messages.marshal"
+SECTIONS = "sections.marshal"
 REFS_PREFIX = "refs/tags/"
 
 # A record is a plain tuple (marshal stores tuples, and unpacking one is fast):
 #   (oid, tag, model, action, version, stage, counter,
 #    annotated, commit, time, author, author_email, created,
-#    semver sort key, metrics, manifest keys, other manifest sections)
-# The last four are set for register tags; manifest keys is None when they are
+#    semver sort key, metrics, manifest keys)
+# The last three are set for register tags; manifest keys is None when they are
 # not known (tags read without the cache derive everything from the manifest).
 # Metrics and sections stay marshal bytes until a query asks, each section on its
 # own: decoding 10,000 manifests costs more than everything else `list` does, and
 # a query on ``params.train.seed`` needs only the ``params`` of each version.
 Record = tuple
-RECORD_LENGTH = 17
-OID, MODEL, COUNTER, ANNOTATED, TIME = 0, 2, 6, 7, 9  # positions read by name below
+RECORD_LENGTH = 16
+OID, TAG, MODEL, ACTION, COUNTER, ANNOTATED, TIME = 0, 1, 2, 3, 6, 7, 9  # read by name below
 REPEATED = (2, 3, 5, 10, 11, 15)  # the same in many records: see share_equal_values
+# a tag object's id is the hash of its header and content, by the repository's hash
+OBJECT_HASHES = {40: hashlib.sha1, 64: hashlib.sha256}
 
 
 def iso_utc(unix_time: int) -> str:
@@ -78,67 +90,119 @@ def iso_utc(unix_time: int) -> str:
 
 
 def message_body(message: str) -> dict:
-    """The JSON after the human first line and a blank line; ``{}`` if there is none."""
-    _, _, body = message.partition("\n\n")
+    """The JSON after the human first line and a blank line; ``{}`` if there is none.
+
+    The JSON is the last paragraph: the first line of tags written before reasons were
+    kept on one line may hold blank lines of its own (the JSON itself never does).
+    """
+    _, blank, body = message.rstrip().rpartition("\n\n")
+    if not blank:
+        return {}
     try:
-        parsed = json.loads(body) if body.strip() else {}
+        parsed = json.loads(body)
     except ValueError:
         return {}  # a tag written by hand or by GTO: plain text
     return parsed if isinstance(parsed, dict) else {}
 
 
-class Messages:
-    """Tag messages by object id, loaded only when one is asked for.
+def is_object(oid: str, raw: bytes) -> bool:
+    """Whether ``raw`` is the content of the tag object ``oid`` (it hashes to that id)."""
+    algorithm = OBJECT_HASHES.get(len(oid))
+    if algorithm is None or type(raw) is not bytes:
+        return False
+    digest = algorithm(b"tag %d\0" % len(raw))
+    digest.update(raw)
+    return digest.hexdigest() == oid
 
-    From the cache file first; whatever it lacks is read for every tag of the
-    registry at once, in one ``git cat-file --batch`` (never one git call per tag).
+
+def manifest_sections(manifest: dict) -> bytes:
+    """A manifest's sections besides metrics, each encoded on its own (see ``Record``)."""
+    return marshal.dumps({k: marshal.dumps(v) for k, v in manifest.items() if k != "metrics"})
+
+
+class Contents:
+    """What tags say beyond their record, by object id, loaded only when asked for:
+    messages, and the manifest sections of register tags.
+
+    From the cache files first; a message is taken from there only if its tag object
+    hashes to its id. Whatever the cache lacks is read for every tag of the registry
+    at once, in one ``git cat-file --batch`` (never one git call per tag).
     """
 
     def __init__(
         self,
-        known: dict[str, str],
+        messages: dict[str, str],
         repo: Path | None = None,
         cache: TagCache | None = None,
         records: Sequence[Record] = (),
+        objects: dict[str, bytes] | None = None,
+        sections: dict[str, bytes] | None = None,
     ) -> None:
-        self._known = known
+        self._messages = messages  # read from git in this run, or verified
+        self._objects = objects or {}  # raw tag objects: read in this run, then cached ones
+        self._sections = sections or {}
         self._repo = repo
         self._cache = cache
         self._records = records
-        self._loaded_cache = cache is None
+        self._loaded = set() if cache is not None else {MESSAGES, SECTIONS}
 
-    def get(self, oid: str) -> str:
-        if oid not in self._known:
-            self._load_cache()
-        if oid not in self._known and self._repo is not None:
+    def message(self, oid: str) -> str:
+        if oid not in self._messages and not self._from_cache(oid) and self._repo is not None:
             self._read_missing()
-        return self._known.get(oid, "")
+        return self._messages.get(oid, "")
+
+    def sections(self, oid: str) -> bytes | None:
+        """The register tag's encoded sections; derived from its manifest if not cached."""
+        if oid not in self._sections:
+            self._load(SECTIONS, self._sections)
+        if oid not in self._sections and self._cache is not None:
+            self._derive_sections()
+        return self._sections.get(oid)
 
     def save_new(self) -> None:
-        """Keep the messages read in this run in the cache, with those cached before."""
-        self._load_cache()
-        self._save()
+        """Keep what was read in this run in the cache, with what was cached before."""
+        self._save(MESSAGES, self._objects)
+        self._save(SECTIONS, self._sections)
 
-    def _load_cache(self) -> None:
-        if not self._loaded_cache:
-            self._loaded_cache = True
-            cached = self._cache.load(MESSAGES)
-            if all(type(message) is str for message in cached.values()):  # else damaged
-                self._known = {**cached, **self._known}
+    def _from_cache(self, oid: str) -> bool:
+        self._load(MESSAGES, self._objects)
+        raw = self._objects.get(oid)
+        if raw is None or not is_object(oid, raw):
+            return False
+        self._messages[oid] = gitutil.tag_message(raw)
+        return True
+
+    def _load(self, name: str, into: dict) -> None:
+        if name not in self._loaded:
+            self._loaded.add(name)
+            cached = self._cache.load(name)
+            if all(type(value) is bytes for value in cached.values()):  # else damaged
+                for oid, value in cached.items():
+                    into.setdefault(oid, value)
 
     def _read_missing(self) -> None:
-        missing = [oid for oid in annotated_oids(self._records) if oid not in self._known]
+        annotated = annotated_oids(self._records)
+        missing = [o for o in annotated if o not in self._messages and not self._from_cache(o)]
         for oid, kind, raw in gitutil.read_objects(self._repo, missing):
-            self._known[oid] = gitutil.parse_tag_object(raw)[4] if kind == "tag" else ""
+            if kind == "tag":
+                self._objects[oid] = raw
+            self._messages[oid] = gitutil.tag_message(raw) if kind == "tag" else ""
         self._repo = None  # at most one batch per run, whatever is asked
-        self._save()
+        self._save(MESSAGES, self._objects)
 
-    def _save(self) -> None:
+    def _derive_sections(self) -> None:
+        # the sections file is damaged or gone: rebuild it from the manifests, once
+        for oid in annotated_oids(r for r in self._records if r[ACTION] == grammar.REGISTER):
+            if oid not in self._sections:
+                self._sections[oid] = manifest_sections(message_body(self.message(oid)))
+        self._save(SECTIONS, self._sections)
+
+    def _save(self, name: str, known: dict[str, bytes]) -> None:
         if self._cache is not None:
-            # only the current tags' messages: deleted tags' ones are dropped
-            known = self._known
+            self._load(name, known)
+            # only the current tags' entries: deleted tags' ones are dropped
             kept = {oid: known[oid] for oid in annotated_oids(self._records) if oid in known}
-            self._cache.save(MESSAGES, kept)
+            self._cache.save(name, kept)
 
 
 def annotated_oids(records: Iterable[Record]) -> list[str]:
@@ -148,7 +212,7 @@ def annotated_oids(records: Iterable[Record]) -> list[str]:
 class Event:
     """One registry tag as an event of a model's history (built from the tag's record)."""
 
-    def __init__(self, record: Record, messages: Messages | None) -> None:
+    def __init__(self, record: Record, contents: Contents | None) -> None:
         # one unpacking instead of keyword arguments: 10,000 events are built per read
         (
             self.oid,
@@ -167,12 +231,12 @@ class Event:
         ) = record[:13]
         self.record = record
         self._message: str | None = None
-        self._messages = messages
+        self.contents = contents
 
     @property
     def message(self) -> str:
         if self._message is None:
-            self._message = self._messages.get(self.oid) if self._messages else ""
+            self._message = self.contents.message(self.oid) if self.contents else ""
         return self._message
 
     @property
@@ -195,7 +259,16 @@ class Event:
             "author": self.author,
             "author_email": self.author_email,
             "message": self.message.strip(),
+            "reason": self.reason,
         }
+
+    @property
+    def reason(self) -> str | None:
+        """The reason recorded in a stage or deprecation tag, exactly as it was given."""
+        if self.action == grammar.REGISTER:
+            return None  # a manifest: parsing 10,000 of them for `history` would be slow
+        reason = self.details.get("reason")
+        return reason if isinstance(reason, str) else None
 
 
 class Version:
@@ -209,7 +282,7 @@ class Version:
         self.deprecated = False
         self.stages: list[str] = []
         self._register = register
-        self.sort_key, self._metrics, self._manifest_keys, self._sections = register.record[13:]
+        self.sort_key, self._metrics, self._manifest_keys = register.record[13:]
         if self.sort_key is None:
             self.sort_key = self.semver.sort_key()
 
@@ -244,7 +317,8 @@ class Version:
 
     @cached_property
     def _encoded_sections(self) -> dict[str, bytes]:
-        return marshal.loads(self._sections)
+        encoded = self._register.contents.sections(self._register.oid)
+        return marshal.loads(encoded) if encoded is not None else {}
 
     @cached_property
     def semver(self) -> SemVer:
@@ -329,21 +403,21 @@ class Registry:
         self,
         raw_tags: Iterable[RawTag] = (),
         records: Iterable[Record] | None = None,
-        messages: Messages | None = None,
+        contents: Contents | None = None,
     ) -> None:
         if records is None:
             raw_tags = list(raw_tags)
             records = [r for r in map(record_from_raw, raw_tags) if r is not None]
-            messages = Messages({raw.oid: raw.message for raw in raw_tags if raw.annotated})
-        self.messages = messages
+            contents = Contents({raw.oid: raw.message for raw in raw_tags if raw.annotated})
+        self.contents = contents
         self._models: dict[str, ModelHistory] = {}
         for record in records:
-            self._add(record, messages)
+            self._add(record, contents)
         for history in self._models.values():
             history.finish()
         self._stages = {name: h.current for name, h in self._models.items()}
 
-    def _add(self, record: Record, messages: Messages | None) -> None:
+    def _add(self, record: Record, contents: Contents | None) -> None:
         model = record[MODEL]
         history = self._models.get(model)
         if history is None:
@@ -355,7 +429,7 @@ class Registry:
             return  # lightweight tags are not events (GTO skips them) but count for N
         if record[TIME] > history.last_time:
             history.last_time = record[TIME]
-        history.events.append(Event(record, messages))
+        history.events.append(Event(record, contents))
 
     def _history(self, model: str) -> ModelHistory:
         return self._models.get(model) or ModelHistory(model)
@@ -424,24 +498,35 @@ def record_from_raw(raw: RawTag) -> Record | None:
         return None
     identity = (raw.oid, raw.name, *parsed)
     tagger = (raw.annotated, raw.target, raw.time, raw.tagger_name, raw.tagger_email)
-    return (*identity, *tagger, iso_utc(raw.time), None, None, None, None)
+    return (*identity, *tagger, iso_utc(raw.time), None, None, None)
 
 
-def record_from_object(
-    oid: str, tag: str, parsed: grammar.ParsedTag, kind: str, raw: bytes
-) -> tuple[Record, str | None]:
-    """The record of one tag read with ``cat-file`` and its message (None if lightweight)."""
-    if kind != "tag":
-        return (oid, tag, *parsed, False, oid, 0, "", "", "", None, None, None, None), None
-    commit, when, author, email, message = gitutil.parse_tag_object(raw)
-    summary = (None, None, None, None)
-    if parsed.action == grammar.REGISTER:
-        manifest = message_body(message)
-        sort_key = SemVer.parse(parsed.version).sort_key()
-        sections = {k: marshal.dumps(v) for k, v in manifest.items() if k != "metrics"}
-        metrics = marshal.dumps(manifest.get("metrics"))
-        summary = (sort_key, metrics, tuple(manifest), marshal.dumps(sections))
-    return (oid, tag, *parsed, True, commit, when, author, email, iso_utc(when), *summary), message
+class FreshTags:
+    """Tags read from git in this run: their records' contents, by object id."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, str] = {}
+        self.objects: dict[str, bytes] = {}  # raw tag objects, cached for the messages
+        self.sections: dict[str, bytes] = {}
+
+    def record(
+        self, oid: str, tag: str, parsed: grammar.ParsedTag, kind: str, raw: bytes
+    ) -> Record:
+        """The record of one tag read with ``cat-file``; keeps its message and sections."""
+        if kind != "tag":
+            return (oid, tag, *parsed, False, oid, 0, "", "", "", None, None, None)
+        commit, when, author, email, message = gitutil.parse_tag_object(raw)
+        self.messages[oid], self.objects[oid] = message, raw
+        summary = (None, None, None)
+        if parsed.action == grammar.REGISTER:
+            manifest = message_body(message)
+            sort_key = SemVer.parse(parsed.version).sort_key()
+            summary = (sort_key, marshal.dumps(manifest.get("metrics")), tuple(manifest))
+            self.sections[oid] = manifest_sections(manifest)
+        return (oid, tag, *parsed, True, commit, when, author, email, iso_utc(when), *summary)
+
+    def contents(self, repo: Path, cache: TagCache, records: list[Record]) -> Contents:
+        return Contents(self.messages, repo, cache, records, self.objects, self.sections)
 
 
 def load_registry(repo_dir: Path) -> Registry:
@@ -460,23 +545,37 @@ def load_registry(repo_dir: Path) -> Registry:
 def _load(repo: Path) -> Registry:
     listing = gitutil.start_tag_listing(repo)
     cache = TagCache.for_repo(repo)
-    cached = valid_records(cache.load(RECORDS))
+    cached = cached_records(cache)
     # Built while git is still listing the tags (on the other core): the registry
     # as cached, which is right unless tags were added or deleted since.
-    guess = _registry(repo, cache, list(cached.values()), {})
+    guess = _registry(repo, cache, list(cached.values()), FreshTags())
     current, unread = match_listing(listing.lines(), cached)
     if not unread and len(current) == len(cached):
         return guess  # the same tags: the listing's order is the cached order too
     fresh = read_records(repo, unread, current)
-    cache.save(RECORDS, current)
-    registry = _registry(repo, cache, list(current.values()), fresh)
-    if fresh:
-        registry.messages.save_new()
+    records = list(current.values())
+    cache.save(RECORDS, records)
+    registry = _registry(repo, cache, records, fresh)
+    if fresh.objects:
+        registry.contents.save_new()
     return registry
 
 
-def _registry(repo: Path, cache: TagCache, records: list[Record], fresh: dict) -> Registry:
-    return Registry(records=records, messages=Messages(fresh, repo, cache, records))
+def _registry(repo: Path, cache: TagCache, records: list[Record], fresh: FreshTags) -> Registry:
+    return Registry(records=records, contents=fresh.contents(repo, cache, records))
+
+
+def cached_records(cache: TagCache) -> dict[str, Record]:
+    """The cached records by the for-each-ref line of the tag each was made from.
+
+    The line is built from the record itself (its object id and tag name), so a
+    record can only ever answer for the tag object it was read from. If any record
+    has the wrong shape, none is used.
+    """
+    records = cache.load(RECORDS, list)
+    if not all(type(r) is tuple and len(r) == RECORD_LENGTH for r in records):
+        return {}
+    return {f"{r[OID]} {REFS_PREFIX}{r[TAG]}": r for r in records}
 
 
 def match_listing(lines: list[str], cached: dict[str, Record]) -> tuple[dict, list]:
@@ -497,20 +596,17 @@ def match_listing(lines: list[str], cached: dict[str, Record]) -> tuple[dict, li
     return current, unread
 
 
-def read_records(repo: Path, unread: list, current: dict[str, Record]) -> dict[str, str]:
-    """Read the unread tags in one ``cat-file --batch`` into ``current``; their messages."""
+def read_records(repo: Path, unread: list, current: dict[str, Record]) -> FreshTags:
+    """Read the unread tags in one ``cat-file --batch`` into ``current``."""
     lines_of: dict[str, list] = {}
     for line, oid, tag, parsed in unread:
         lines_of.setdefault(oid, []).append((line, tag, parsed))
-    messages: dict[str, str] = {}
+    fresh = FreshTags()
     shared: dict = {}
     for oid, kind, raw in gitutil.read_objects(repo, list(lines_of)):
         for line, tag, parsed in lines_of[oid]:
-            record, message = record_from_object(oid, tag, parsed, kind, raw)
-            current[line] = share_equal_values(record, shared)
-            if message is not None:
-                messages[oid] = message
-    return messages
+            current[line] = share_equal_values(fresh.record(oid, tag, parsed, kind, raw), shared)
+    return fresh
 
 
 def share_equal_values(record: Record, shared: dict) -> Record:
@@ -524,10 +620,3 @@ def share_equal_values(record: Record, shared: dict) -> Record:
     for position in REPEATED:
         fields[position] = shared.setdefault(fields[position], fields[position])
     return tuple(fields)
-
-
-def valid_records(cached: dict) -> dict[str, Record]:
-    """The cached records, or none if any has the wrong shape (a damaged cache)."""
-    if all(type(r) is tuple and len(r) == RECORD_LENGTH for r in cached.values()):
-        return cached
-    return {}

@@ -5,27 +5,34 @@ git objects never change: an entry is either still right or no longer asked for,
 so the cache needs no invalidation, only pruning. A tag that another tool deletes
 and re-creates has a new object id and is read again.
 
-Files are ``marshal`` dumps (fast, and unlike pickle they cannot run code), written
-to a temporary file and renamed into place. A cache that is missing, corrupt,
-written by another Python or in an unwritable directory is ignored: reading the
-registry never fails because of it, it only becomes slower.
+The cache is an accelerator, never a source of truth. Each file starts with a line
+naming the format and the Python that wrote it, then the sha256 of the rest, a
+``marshal`` dump (fast, and unlike pickle it cannot run code). A file whose digest
+does not match (a flipped byte, a truncated or half-written file, another writer)
+is ignored before it is unmarshalled, like a missing one: reading the registry
+never fails or goes wrong because of the cache, it only becomes slower. Files are
+written to a temporary file and renamed into place. What the store keeps in them
+is checked against git besides (see ``store``): records against the ref listing,
+messages against their object ids.
 """
 
 import contextlib
+import hashlib
 import marshal
 import os
 import sys
 from pathlib import Path
 
 CACHE_DIR = "registry-cache"
-# bump when what the store puts in an entry (its record layout) changes: old files are then ignored
-CACHE_FORMAT = 4
+# bump when what the store puts in a file (its record layout) changes: old files are then ignored
+CACHE_FORMAT = 5
 # marshal's format may change between Python versions
-HEADER = ("registry-cache", CACHE_FORMAT, tuple(sys.version_info[:2]))
+HEADER = f"registry-cache {CACHE_FORMAT} python {sys.version_info[0]}.{sys.version_info[1]}\n"
+DIGEST_SIZE = hashlib.sha256().digest_size
 
 
 class TagCache:
-    """Named dicts in one directory; ``directory=None`` is a cache that keeps nothing."""
+    """Named dicts and lists in one directory; ``directory=None`` keeps nothing."""
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
@@ -35,17 +42,18 @@ class TagCache:
         git_dir = find_git_dir(Path(repo))
         return cls(git_dir / CACHE_DIR if git_dir is not None else None)
 
-    def load(self, name: str) -> dict:
-        """The dict saved under ``name``, or ``{}`` if it is absent or unreadable."""
+    def load(self, name: str, kind: type = dict):
+        """The ``kind`` (dict or list) saved under ``name``; empty if absent, damaged or other."""
         if self.directory is None:
-            return {}
+            return kind()
         try:
-            header, content = marshal.loads((self.directory / name).read_bytes())
-        except Exception:
-            return {}  # absent, truncated or garbage: a cache must never break a read
-        return content if header == HEADER and isinstance(content, dict) else {}
+            data = (self.directory / name).read_bytes()
+        except OSError:
+            return kind()
+        content = unpack(name, data)
+        return content if type(content) is kind else kind()
 
-    def save(self, name: str, content: dict) -> None:
+    def save(self, name: str, content: dict | list) -> None:
         """Replace ``name`` atomically; give up silently where the cache can't be written."""
         if self.directory is None:
             return
@@ -53,11 +61,38 @@ class TagCache:
         temporary = self.directory / f".{name}.{os.getpid()}.tmp"
         try:
             self.directory.mkdir(exist_ok=True)
-            temporary.write_bytes(marshal.dumps((HEADER, content)))
+            temporary.write_bytes(pack(name, content))
             os.replace(temporary, target)
         except (OSError, ValueError):
             # read-only repository, full disk, or a value marshal can't hold
             _remove_quietly(temporary)
+
+
+def pack(name: str, content: dict | list) -> bytes:
+    payload = marshal.dumps(content)
+    return HEADER.encode() + _digest(name, payload) + payload
+
+
+def unpack(name: str, data: bytes):
+    """The content of a cache file, or None unless its header and digest are right."""
+    header = HEADER.encode()
+    start = len(header) + DIGEST_SIZE
+    if not data.startswith(header) or len(data) <= start:
+        return None
+    payload = memoryview(data)[start:]
+    if data[len(header) : start] != _digest(name, payload):
+        return None  # damaged: never unmarshal it (marshal trusts its input)
+    try:
+        return marshal.loads(payload)
+    except Exception:
+        return None  # written by something else with our digest: still not trusted
+
+
+def _digest(name: str, payload) -> bytes:
+    # the file's name is hashed too: one cache file copied over another is damage as well
+    digest = hashlib.sha256(name.encode())
+    digest.update(payload)
+    return digest.digest()
 
 
 def _remove_quietly(path: Path) -> None:

@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..errors import printable
 from .cli import version_arg
 from .errors import RegistryError
 from .gitutil import repo_root
@@ -77,7 +78,7 @@ def _report(args: argparse.Namespace, version: Version, files: dict[str, dict]) 
     if not args.json:
         print(
             f"reproducible: {version.model} {version.version} ({version.commit[:12]}): "
-            f"{', '.join(files)} match the manifest's sha256"
+            f"{printable(', '.join(files))} match the manifest's sha256"
         )
 
 
