@@ -28,6 +28,7 @@ from .evaluate import Predictions, inputs_problem, predict, scores, task_problem
 from .gate import Candidate, Check, Comparison
 from .gate_stage import production_version
 from .model_io import MODEL_FILE, SIGNATURE_FILE, load_trusted, plain
+from .registry import derived
 from .registry.store import Version
 from .schema import shown_class
 
@@ -47,6 +48,8 @@ class VersionModel:
 def load_version(project_dir: Path, version: Version) -> VersionModel:
     """Weights and signature of ``version`` at its commit, sha256-checked against its manifest."""
     label = f"{version.model} {version.version} (commit {version.commit[:12]})"
+    if version.derived:  # registered by another tool: checked against dvc.lock instead
+        return load_derived(project_dir, version, label)
     artifact = version.manifest.get("artifact") or {}
     files = artifact.get("files") or {}
     expected = {
@@ -67,15 +70,33 @@ def load_version(project_dir: Path, version: Version) -> VersionModel:
     return VersionModel(version, model, signature, expected[MODEL_FILE])
 
 
+def load_derived(project_dir: Path, version: Version, label: str) -> VersionModel:
+    """A version without a manifest in its tag: every file of its artifact folder, checked
+    against the md5 its commit's dvc.lock records; the sha256 is computed from them."""
+    folder, md5 = derived.artifact_of(version)
+    contents = read_at_commit(project_dir, version, folder, None, label)
+    digests = {name: derived.digests_of_bytes(data) for name, data in contents.items()}
+    files = derived.verified_files(digests, md5, label)
+    for name in (MODEL_FILE, SIGNATURE_FILE):
+        if name not in contents:
+            raise ProjectError(f"{label}: {folder}/ has no {name}")
+    model = load_trusted(contents[MODEL_FILE], f"{label} {folder}/{MODEL_FILE}")
+    signature = json.loads(contents[SIGNATURE_FILE])
+    return VersionModel(version, model, signature, files[MODEL_FILE]["sha256"])
+
+
 def read_at_commit(
-    project_dir: Path, version: Version, folder: str, names: list[str], label: str
+    project_dir: Path, version: Version, folder: str, names: list[str] | None, label: str
 ) -> dict[str, bytes]:
-    """Files of a DVC-tracked folder as of the version's commit (cache, then remote)."""
+    """Files of a DVC-tracked folder as of the version's commit (cache, then remote);
+    ``names=None``: every file in it."""
     from dvc.api import DVCFileSystem  # dvc is slow to import; only the comparison needs it
 
     fs = None
     try:
         fs = DVCFileSystem(str(project_dir), rev=version.commit)
+        if names is None:
+            names = [path[len(folder) + 1 :] for path in fs.find(folder)]
         return {name: fs.read_bytes(f"{folder}/{name}") for name in names}
     except Exception as exc:  # dvc raises many types (scm, config, storage); all mean "cannot"
         cause = storage_failure(exc, fs)

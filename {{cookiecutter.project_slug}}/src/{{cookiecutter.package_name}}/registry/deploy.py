@@ -38,6 +38,7 @@ from ..storage_errors import (
     storage_cause,
     without_credentials,
 )
+from . import derived
 from .cli import version_arg
 from .deploy_folder import DEPLOYED_FILE, check_target, resolve_target, staging_beside, swap_in
 from .errors import RegistryError
@@ -94,6 +95,10 @@ def _install(
     payload = staging / "model"
     with _interrupt_exits(staging, target):
         _fetch(source, version, payload, remote)
+    if files is None:  # a derived manifest: the files must make up dvc.lock's md5
+        _path, md5 = derived.artifact_of(version)
+        files = derived.verified_folder(payload, md5, f"{version.model} {version.version}")
+        record.update(files=files, manifest="derived")
     _check_files(payload, files)
     _write_json(payload / DEPLOYED_FILE, record)
     swap_in(payload, target)
@@ -159,7 +164,8 @@ def _registry_of(repo: str | None, local: Path, tags_dir: Path) -> tuple[Registr
         root = repo_root(local)
         return load_registry(root), str(root)
     source = str(Path(repo).resolve()) if Path(repo).exists() else repo
-    return Registry(read_tags(_fetch_tags(source, tags_dir))), source
+    tags = _fetch_tags(source, tags_dir)
+    return Registry(read_tags(tags), repo=tags), source
 
 
 def _fetch_tags(url: str, into: Path) -> Path:
@@ -182,6 +188,7 @@ def _git_complaint(stderr: str) -> str:
 
 
 def _resolve(registry: Registry, model: str, version: str | None, stage: str | None):
+    registry.require_model_active(model, "deploy")
     if version is not None:
         found = registry.version(model, version)
         if found.deprecated:
@@ -193,7 +200,11 @@ def _resolve(registry: Registry, model: str, version: str | None, stage: str | N
     return found
 
 
-def _manifest_files(version: Version) -> dict:
+def _manifest_files(version: Version) -> dict | None:
+    """The manifest's files; None for a derived manifest (known once fetched and checked)."""
+    if version.derived:
+        derived.artifact_of(version)  # refused now if there is nothing to check against
+        return None
     artifact = version.manifest.get("artifact") or {}
     files = artifact.get("files")
     if not artifact.get("path") or not isinstance(files, dict) or not files:
@@ -210,7 +221,7 @@ def _record(version: Version, files: dict, stage: str | None, source: str) -> di
         "commit": version.commit,
         "stage": stage,
         "artifact_path": version.manifest["artifact"]["path"],
-        "files": {name: dict(meta) for name, meta in sorted(files.items())},
+        "files": {name: dict(meta) for name, meta in sorted((files or {}).items())},
         "source": without_credentials(source),  # a token in a --repo URL stays out of it
         "deployed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
