@@ -196,3 +196,21 @@ def test_whole_model_deprecation_follows_gtos_order(repo, events, deprecated):
     assigned = not deprecated and any(kind == "assign" for kind, _ in events)
     expected = {"production": registry.version(MODEL, "v0.0.1")} if assigned else {}
     assert registry.stages(MODEL) == expected
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "lock", "underivable"),
+    [
+        ({"artifacts": ["x"]}, LOCK, "its dvc.yaml declares no artifact 'classifier' (artifacts:)"),
+        ({**PIPELINE, "metrics": 5}, LOCK, None),
+        ({**PIPELINE, "metrics": [{}, "missing file.json", 3]}, LOCK, None),
+        (PIPELINE, {"stages": [1]}, "its dvc.yaml or dvc.lock is not shaped as DVC writes them"),
+    ],
+)
+def test_odd_pipeline_files_never_break_a_derivation(repo, pipeline, lock, underivable):
+    (repo / "dvc.yaml").write_text(yaml.safe_dump(pipeline))
+    (repo / "dvc.lock").write_text(yaml.safe_dump(lock))
+    git(repo, "commit", "--quiet", "-am", "odd")
+    gto_tag(repo, f"{MODEL}@v0.0.2", START + 1)
+    manifest = load_registry(repo).version(MODEL, "v0.0.2").manifest
+    assert manifest["derived"] is True and manifest.get("underivable") == underivable

@@ -47,6 +47,8 @@ def derive_manifest(repo: Path, version: Any) -> dict[str, Any]:
         manifest.update(from_commit(repo, version.commit, version.model))
     except RegistryError as exc:
         manifest["underivable"] = str(exc)
+    except (AttributeError, TypeError, ValueError):  # valid YAML of another shape
+        manifest["underivable"] = f"its {PIPELINE} or {LOCK} is not shaped as DVC writes them"
     return manifest
 
 
@@ -89,7 +91,7 @@ def batch_blobs(output: bytes, count: int) -> list[bytes | None]:
     for _ in range(count):
         end = output.index(b"\n", position)
         header, position = output[position:end].split(), end + 1
-        if len(header) != 3:  # "<name> missing" (or ambiguous)
+        if len(header) != 3 or not header[2].isdigit():  # "<name> missing" (or ambiguous)
             blobs.append(None)
             continue
         size = int(header[2])
@@ -119,7 +121,8 @@ def parsed_json(data: bytes) -> Any:
 
 def artifact_path(pipeline: dict[str, Any], model: str) -> str:
     """The artifact's path as ``dvc.yaml`` declares it (what ``dvc artifacts get`` uses)."""
-    declared = (pipeline.get("artifacts") or {}).get(model)
+    artifacts = pipeline.get("artifacts")
+    declared = artifacts.get(model) if isinstance(artifacts, dict) else None
     path = declared.get("path") if isinstance(declared, dict) else None
     if not isinstance(path, str) or not path:
         raise RegistryError(f"its {PIPELINE} declares no artifact {model!r} (artifacts:)")
@@ -128,12 +131,13 @@ def artifact_path(pipeline: dict[str, Any], model: str) -> str:
 
 def declared_metrics(pipeline: dict[str, Any]) -> list[str]:
     """The metrics files ``dvc.yaml`` declares, top-level and per stage."""
-    paths = list(pipeline.get("metrics") or [])
-    for stage in (pipeline.get("stages") or {}).values():
-        if isinstance(stage, dict):
-            paths += stage.get("metrics") or []
-    names = [next(iter(p)) if isinstance(p, dict) else p for p in paths]
-    return list(dict.fromkeys(str(n) for n in names if str(n).endswith(".json")))
+    lists = [pipeline.get("metrics")]
+    stages = pipeline.get("stages")
+    if isinstance(stages, dict):
+        lists += [stage.get("metrics") for stage in stages.values() if isinstance(stage, dict)]
+    entries = [entry for found in lists if isinstance(found, list) for entry in found]
+    names = [next(iter(e), "") if isinstance(e, dict) else e for e in entries]
+    return list(dict.fromkeys(n for n in names if isinstance(n, str) and n.endswith(".json")))
 
 
 # --- the weights: checked against dvc.lock, then their sha256 -------------------------------
