@@ -299,7 +299,7 @@ class Version:
         message), one derived from its commit (``derived``), read only when asked for."""
         body = self._body
         source = self._register.contents.source if self._register.contents else None
-        if "artifact" in body or source is None:
+        if "manifest" in body or source is None:  # the schema marker of every manifest
             return body
         from .derived import derive_manifest  # yaml, and git reads at the commit
 
