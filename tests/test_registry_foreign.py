@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import bake_ok, dvc, git, project_env, pymod
+from tests.helpers import bake_ok, dvc, git, project_env, pymod, train_and_commit
 
 GTO = str(Path(sys.executable).parent / "gto")
 MODEL = "classifier"
@@ -31,10 +31,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def trained(cookies_session) -> Path:
     """A baked default project, trained, committed and pushed once for the whole module."""
-    project = bake_ok(cookies_session)
-    dvc(project, "repro")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "train")
+    project = train_and_commit(bake_ok(cookies_session))
     dvc(project, "push", "-q")
     return project
 

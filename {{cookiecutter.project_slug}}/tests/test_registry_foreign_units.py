@@ -3,11 +3,12 @@ manifests derived from the commit, the weights' check against dvc.lock's md5, th
 ``.gto`` stage allowlist, and GTO's whole-model deprecation."""
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from registry_helpers import git as run_git
+from registry_helpers import set_identity
 
 from {{ cookiecutter.package_name }}.registry import derived, gto_config, tags
 from {{ cookiecutter.package_name }}.registry.cli import main
@@ -33,9 +34,7 @@ PIPELINE = {
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
-    ).stdout
+    return run_git(repo, *args).stdout
 
 
 @pytest.fixture
@@ -44,8 +43,7 @@ def repo(tmp_path) -> Path:
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "--quiet", "-b", "main")
-    git(repo, "config", "user.name", "Ada Lovelace")
-    git(repo, "config", "user.email", "ada@example.com")
+    set_identity(repo)
     (repo / "metrics").mkdir()
     (repo / "metrics" / "evaluation.json").write_text(json.dumps({"accuracy": 0.9}))
     (repo / "dvc.yaml").write_text(yaml.safe_dump(PIPELINE))
