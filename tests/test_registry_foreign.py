@@ -146,6 +146,8 @@ def test_versions_and_stages_written_by_gto_go_through_gate_promote_rollback_dep
     for name, meta in record["files"].items():
         assert meta == {"sha256": sha256(target / name), "bytes": (target / name).stat().st_size}
     assert (target / "model.skops").read_bytes() == weights.read_bytes()
+    again = registry(project, "deploy", "--stage", "production", "--to", str(target))
+    assert again.stdout.endswith(f"is already deployed in {target}: no-op\n")
     by_url = tmp_path / "from-url"  # a serving machine: the tags fetched, the commit read there
     registry(project, "deploy", "--version", "v0.1.0", "--to", str(by_url), "--repo", str(project))
     assert json.loads((by_url / "DEPLOYED.json").read_text())["files"] == record["files"]

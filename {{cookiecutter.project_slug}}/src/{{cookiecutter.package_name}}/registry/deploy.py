@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> None:
             version = _resolve(registry, args.model, args.version, args.stage)
             files = _manifest_files(version)
             record = _record(version, files, args.stage, source)
-            current = _current_deployment(target, record)
+            current = _current_deployment(target, record, version)
             if current is not None:
                 message = f"{version.model} {version.version} is already deployed in {target}"
                 _report(args, {**current, "changed": False}, f"{message}: no-op")
@@ -227,14 +227,28 @@ def _record(version: Version, files: dict, stage: str | None, source: str) -> di
     }
 
 
-def _current_deployment(target: Path, record: dict) -> dict | None:
-    """What is in target if it is this very version, intact (every file hashes as recorded)."""
+def _current_deployment(target: Path, record: dict, version: Version) -> dict | None:
+    """What is in target if it is this very version, intact (every file hashes as recorded,
+    or for a derived manifest, the files make up dvc.lock's md5)."""
     try:
         current = json.loads((target / DEPLOYED_FILE).read_text())
     except (OSError, ValueError):
         return None
     same = all(current.get(key) == record[key] for key in ("model", "version", "commit"))
-    return current if same and not _file_problems(target, record["files"]) else None
+    if not same:
+        return None
+    files = record["files"] or _derived_files(target, version)
+    return current if files and not _file_problems(target, files) else None
+
+
+def _derived_files(target: Path, version: Version) -> dict | None:
+    """The deployed files of a derived version, if they are the ones its dvc.lock records."""
+    deployed = {p for p in target.rglob("*") if p.is_file() and p != target / DEPLOYED_FILE}
+    digests = {p.relative_to(target).as_posix(): derived.digests_of_file(p) for p in deployed}
+    try:
+        return derived.verified_files(digests, derived.artifact_of(version)[1], str(target))
+    except RegistryError:
+        return None  # not intact: deploy it again
 
 
 # --- fetch and verify ------------------------------------------------------------------------
