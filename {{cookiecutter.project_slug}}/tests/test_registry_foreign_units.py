@@ -201,7 +201,11 @@ def test_whole_model_deprecation_follows_gtos_order(repo, events, deprecated):
     [
         ({"artifacts": ["x"]}, LOCK, "its dvc.yaml declares no artifact 'classifier' (artifacts:)"),
         ({**PIPELINE, "metrics": 5}, LOCK, None),
-        ({**PIPELINE, "metrics": [{}, "missing file.json", 3]}, LOCK, None),
+        (
+            {**PIPELINE, "metrics": [{}, "missing file.json", 3, "../out.json", "/a.json"]},
+            LOCK,
+            None,
+        ),
         (PIPELINE, {"stages": [1]}, "its dvc.yaml or dvc.lock is not shaped as DVC writes them"),
     ],
 )

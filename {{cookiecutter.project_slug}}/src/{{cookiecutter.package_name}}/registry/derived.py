@@ -70,8 +70,12 @@ def from_commit(repo: Path, commit: str, model: str) -> dict[str, Any]:
 
 
 def files_at(repo: Path, commit: str, paths: list[str]) -> dict[str, bytes | None]:
-    """The blobs at ``commit`` (None where there is none), in one ``git cat-file --batch``."""
-    paths = [p for p in paths if "\n" not in p]
+    """The blobs at ``commit`` (None where there is none), in one ``git cat-file --batch``.
+
+    Only plain paths from the root: git aborts the whole batch on ``../`` ("outside
+    repository"), and a newline would end the request line.
+    """
+    paths = [p for p in paths if is_plain_path(p)]
     if not paths:
         return {}
     request = "".join(f"{commit}:{path}\n" for path in paths).encode()
@@ -82,8 +86,13 @@ def files_at(repo: Path, commit: str, paths: list[str]) -> dict[str, bytes | Non
     except FileNotFoundError:
         raise RegistryError("git is not installed or not on PATH") from None
     if result.returncode != 0:
-        raise RegistryError(f"cannot read commit {commit[:12]}: git cat-file failed")
+        said = result.stderr.decode(errors="replace").strip().splitlines()
+        raise RegistryError(f"cannot read commit {commit[:12]}: {(said or ['git failed'])[0]}")
     return dict(zip(paths, batch_blobs(result.stdout, len(paths)), strict=True))
+
+
+def is_plain_path(path: str) -> bool:
+    return "\n" not in path and all(part not in ("", ".", "..") for part in path.split("/"))
 
 
 def batch_blobs(output: bytes, count: int) -> list[bytes | None]:
