@@ -194,6 +194,9 @@ def test_whole_model_deprecation_follows_gtos_order(repo, events, deprecated):
     assigned = not deprecated and any(kind == "assign" for kind, _ in events)
     expected = {"production": registry.version(MODEL, "v0.0.1")} if assigned else {}
     assert registry.stages(MODEL) == expected
+    if deprecated and "assign" in dict(events):
+        with pytest.raises(RegistryError, match="no stage is in effect, so 'production' names"):
+            registry.resolve(MODEL, "production")
 
 
 @pytest.mark.parametrize(

@@ -526,6 +526,12 @@ class Registry:
         staged = self.stage_version(model, ref)
         if staged is not None:
             return staged
+        event = self.deprecation(model)
+        if event is not None and ref in self.stage_names(model):
+            raise RegistryError(
+                f"{model} is deprecated (tag {event.tag}, {event.created}): no stage is in "
+                f"effect, so {ref!r} names no version"
+            )
         versions = ", ".join(v.version for v in self.versions(model)) or "none"
         stages = ", ".join(self.stages(model)) or "none"
         raise RegistryError(
