@@ -77,11 +77,17 @@ def bake_ok(cookies, **context: str) -> Path:
     return Path(result.project_path)
 
 
-def train_and_register(project: Path) -> None:
-    """Run the pipeline, commit it, push the data and register HEAD as v1.0.0."""
+def train_and_commit(project: Path) -> Path:
+    """Run the pipeline and commit it."""
     dvc(project, "repro")
     git(project, "add", "-A")
     git(project, "commit", "--quiet", "-m", "train")
+    return project
+
+
+def train_and_register(project: Path) -> None:
+    """Run the pipeline, commit it, push the data and register HEAD as v1.0.0."""
+    train_and_commit(project)
     dvc(project, "push")
     pymod(project, "registry", "register")
 

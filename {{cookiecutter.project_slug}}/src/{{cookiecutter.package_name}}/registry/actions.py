@@ -13,6 +13,7 @@ from typing import Any
 from . import gitutil
 from . import tags as grammar
 from .errors import RegistryError
+from .gto_config import require_allowed_stage
 from .manifest import build_manifest, read_yaml, tag_message
 from .pipeline import require_clean, require_gate_passed, require_up_to_date
 from .semver import FIRST_VERSION, SemVer
@@ -82,7 +83,9 @@ def promote(
     require_text(reason)
     if force and not (reason and reason.strip()):
         raise RegistryError("--force needs --reason TEXT: say why the gate is overridden")
+    require_allowed_stage(repo, stage)
     registry = load_registry(repo)
+    registry.require_model_active(model, "promote")
     candidate = require_active(registry, model, version)
     current = registry.stage_version(model, stage)
     if current is candidate:
@@ -111,7 +114,9 @@ def rollback(
 ) -> dict[str, Any]:
     require_stage_name(stage)
     require_reason(reason)
+    require_allowed_stage(repo, stage)
     registry = load_registry(repo)
+    registry.require_model_active(model, "rollback")
     if stage not in registry.stage_names(model):
         known = ", ".join(registry.stage_names(model)) or "none"
         raise RegistryError(f"unknown stage {stage!r} of {model} (stages: {known})")
@@ -162,6 +167,8 @@ def stage_stack(registry: Registry, model: str, stage: str) -> list[str]:
 def deprecate(repo: Path, model: str, version: str, reason: str, push: bool) -> dict[str, Any]:
     require_reason(reason)
     registry = load_registry(repo)
+    # any tag written now would re-activate the deprecated model in GTO's eyes
+    registry.require_model_active(model, "deprecate")
     target = require_active(registry, model, version)
     by = gitutil.user_identity(repo)
 

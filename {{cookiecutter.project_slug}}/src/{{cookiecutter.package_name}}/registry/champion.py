@@ -18,6 +18,7 @@ from ..errors import ProjectError
 from ..gate import Candidate, Production
 from ..model_io import MODEL_FILE, SIGNATURE_FILE, load_trusted
 from ..storage_errors import read_cause
+from . import derived
 from .errors import RegistryError
 from .store import Version, load_registry
 
@@ -66,6 +67,8 @@ def load_weights(repo_dir: Path, version: Version) -> Weights:
     sha256-checked against its manifest, then the model loaded with the explicit
     trusted-types list."""
     label = f"{version.model} {version.version} (commit {version.commit[:12]})"
+    if version.derived:  # registered by another tool: checked against dvc.lock instead
+        return load_derived(repo_dir, version, label)
     artifact = version.manifest.get("artifact") or {}
     files = artifact.get("files") or {}
     expected = {
@@ -85,15 +88,33 @@ def load_weights(repo_dir: Path, version: Version) -> Weights:
     return Weights(model, expected[MODEL_FILE])
 
 
+def load_derived(repo_dir: Path, version: Version, label: str) -> Weights:
+    """A version without a manifest in its tag (written by GTO or DVC Studio): every file
+    of its artifact folder, checked against the md5 its commit's dvc.lock records; the
+    sha256 is computed from the verified bytes."""
+    folder, md5 = derived.artifact_of(version)
+    contents = read_at_commit(repo_dir, version.commit, folder, None, label)
+    digests = {name: derived.digests_of_bytes(data) for name, data in contents.items()}
+    files = derived.verified_files(digests, md5, label)
+    for name in (MODEL_FILE, SIGNATURE_FILE):
+        if name not in contents:
+            raise ProjectError(f"{label}: {folder}/ has no {name}")
+    model = load_trusted(contents[MODEL_FILE], f"{label} {folder}/{MODEL_FILE}")
+    return Weights(model, files[MODEL_FILE]["sha256"])
+
+
 def read_at_commit(
-    repo_dir: Path, commit: str, folder: str, names: list[str], label: str
+    repo_dir: Path, commit: str, folder: str, names: list[str] | None, label: str
 ) -> dict[str, bytes]:
-    """Files of a DVC-tracked folder as of ``commit`` (cache, then remote)."""
+    """Files of a DVC-tracked folder as of ``commit`` (cache, then remote);
+    ``names=None``: every file in it."""
     from dvc.api import DVCFileSystem  # dvc is slow to import; only loading weights needs it
 
     fs = None
     try:
         fs = DVCFileSystem(str(repo_dir), rev=commit)
+        if names is None:
+            names = [path[len(folder) + 1 :] for path in fs.find(folder)]
         return {name: fs.read_bytes(f"{folder}/{name}") for name in names}
     except Exception as exc:  # dvc raises many types (scm, config, storage); all mean "cannot"
         raise ProjectError(

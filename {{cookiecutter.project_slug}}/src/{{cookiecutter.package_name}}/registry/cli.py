@@ -220,8 +220,11 @@ def cmd_list(args: argparse.Namespace) -> None:
         "stages": stages,
         "versions": [v.to_dict() for v in versions],
     }
+    deprecation = registry.deprecation(args.model)  # the whole model (gto deprecate MODEL)
+    data["deprecated"] = deprecation and {"tag": deprecation.tag, "at": deprecation.created}
+    state = f"DEPRECATED by {deprecation.tag} ({deprecation.created}); " if deprecation else ""
     summary = ", ".join(f"{s} {v}" for s, v in stages.items()) or "no stages"
-    head = f"{args.model}: latest {data['latest'] or '-'}; {summary}"
+    head = f"{args.model}: {state}latest {data['latest'] or '-'}; {summary}"
     emit(args, data, lambda: head + "\n\n" + versions_table(versions) if versions else head)
 
 

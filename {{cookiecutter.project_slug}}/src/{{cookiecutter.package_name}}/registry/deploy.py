@@ -38,6 +38,7 @@ from ..storage_errors import (
     storage_cause,
     without_credentials,
 )
+from . import derived
 from .cli import version_arg
 from .deploy_folder import DEPLOYED_FILE, check_target, resolve_target, staging_beside, swap_in
 from .errors import RegistryError
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> None:
             version = _resolve(registry, args.model, args.version, args.stage)
             files = _manifest_files(version)
             record = _record(version, files, args.stage, source)
-            current = _current_deployment(target, record)
+            current = _current_deployment(target, record, version)
             if current is not None:
                 message = f"{version.model} {version.version} is already deployed in {target}"
                 _report(args, {**current, "changed": False}, f"{message}: no-op")
@@ -94,6 +95,10 @@ def _install(
     payload = staging / "model"
     with _interrupt_exits(staging, target):
         _fetch(source, version, payload, remote)
+    if files is None:  # a derived manifest: the files must make up dvc.lock's md5
+        _path, md5 = derived.artifact_of(version)
+        files = derived.verified_folder(payload, md5, f"{version.model} {version.version}")
+        record.update(files=files, manifest="derived")
     _check_files(payload, files)
     _write_json(payload / DEPLOYED_FILE, record)
     swap_in(payload, target)
@@ -159,7 +164,8 @@ def _registry_of(repo: str | None, local: Path, tags_dir: Path) -> tuple[Registr
         root = repo_root(local)
         return load_registry(root), str(root)
     source = str(Path(repo).resolve()) if Path(repo).exists() else repo
-    return Registry(read_tags(_fetch_tags(source, tags_dir))), source
+    tags = _fetch_tags(source, tags_dir)
+    return Registry(read_tags(tags), repo=tags), source
 
 
 def _fetch_tags(url: str, into: Path) -> Path:
@@ -182,6 +188,7 @@ def _git_complaint(stderr: str) -> str:
 
 
 def _resolve(registry: Registry, model: str, version: str | None, stage: str | None):
+    registry.require_model_active(model, "deploy")
     if version is not None:
         found = registry.version(model, version)
         if found.deprecated:
@@ -193,7 +200,11 @@ def _resolve(registry: Registry, model: str, version: str | None, stage: str | N
     return found
 
 
-def _manifest_files(version: Version) -> dict:
+def _manifest_files(version: Version) -> dict | None:
+    """The manifest's files; None for a derived manifest (known once fetched and checked)."""
+    if version.derived:
+        derived.artifact_of(version)  # refused now if there is nothing to check against
+        return None
     artifact = version.manifest.get("artifact") or {}
     files = artifact.get("files")
     if not artifact.get("path") or not isinstance(files, dict) or not files:
@@ -210,20 +221,34 @@ def _record(version: Version, files: dict, stage: str | None, source: str) -> di
         "commit": version.commit,
         "stage": stage,
         "artifact_path": version.manifest["artifact"]["path"],
-        "files": {name: dict(meta) for name, meta in sorted(files.items())},
+        "files": {name: dict(meta) for name, meta in sorted((files or {}).items())},
         "source": without_credentials(source),  # a token in a --repo URL stays out of it
         "deployed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
 
-def _current_deployment(target: Path, record: dict) -> dict | None:
-    """What is in target if it is this very version, intact (every file hashes as recorded)."""
+def _current_deployment(target: Path, record: dict, version: Version) -> dict | None:
+    """What is in target if it is this very version, intact (every file hashes as recorded,
+    or for a derived manifest, the files make up dvc.lock's md5)."""
     try:
         current = json.loads((target / DEPLOYED_FILE).read_text())
     except (OSError, ValueError):
         return None
     same = all(current.get(key) == record[key] for key in ("model", "version", "commit"))
-    return current if same and not _file_problems(target, record["files"]) else None
+    if not same:
+        return None
+    files = record["files"] or _derived_files(target, version)
+    return current if files and not _file_problems(target, files) else None
+
+
+def _derived_files(target: Path, version: Version) -> dict | None:
+    """The deployed files of a derived version, if they are the ones its dvc.lock records."""
+    deployed = {p for p in target.rglob("*") if p.is_file() and p != target / DEPLOYED_FILE}
+    digests = {p.relative_to(target).as_posix(): derived.digests_of_file(p) for p in deployed}
+    try:
+        return derived.verified_files(digests, derived.artifact_of(version)[1], str(target))
+    except RegistryError:
+        return None  # not intact: deploy it again
 
 
 # --- fetch and verify ------------------------------------------------------------------------

@@ -11,9 +11,11 @@ deploy, verify)::
     registry.stage_version("classifier", "production")  # current Version, or None
     registry.stages("classifier")          # {"production": Version, …} current assignments
     registry.events("classifier")          # [Event, …] history, oldest first
+    registry.deprecation("classifier")     # the whole-model deprecation Event, or None
 
 A ``Version`` has ``.model``, ``.version``, ``.commit``, ``.manifest`` (dict parsed
-from the tag message) and ``.deprecated``. Stage semantics follow GTO's
+from the tag message, or derived from the commit for a tag written by another tool:
+``derived``) and ``.deprecated``. Stage semantics follow GTO's
 ``gto show``: a stage belongs to the version whose most recent assignment is
 the latest, among versions not deregistered whose last event for that stage is an
 assignment (not an unassignment).
@@ -142,6 +144,7 @@ class Contents:
         self._objects = objects or {}  # raw tag objects: read in this run, then cached ones
         self._sections = sections or {}
         self._repo = repo
+        self.source = repo  # kept (``_repo`` is dropped after one batch): derived manifests
         self._cache = cache
         self._records = records
         self._loaded = set() if cache is not None else {MESSAGES, SECTIONS}
@@ -292,26 +295,44 @@ class Version:
 
     @cached_property
     def manifest(self) -> dict:
+        """The tag's manifest; for a tag written by another tool (no manifest in its
+        message), one derived from its commit (``derived``), read only when asked for."""
+        body = self._body
+        source = self._register.contents.source if self._register.contents else None
+        if "manifest" in body or source is None:  # the schema marker of every manifest
+            return body
+        from .derived import derive_manifest  # yaml, and git reads at the commit
+
+        return derive_manifest(source, self)
+
+    @cached_property
+    def _body(self) -> dict:
+        """The manifest in the tag's message (``{}`` for a tag written by GTO)."""
         return message_body(self.message)
+
+    @property
+    def derived(self) -> bool:
+        return bool(self.manifest.get("derived"))
 
     @cached_property
     def metrics(self):
-        """The manifest's ``metrics`` section, without parsing the manifest when cached."""
+        """The tag manifest's ``metrics`` section, without parsing the manifest when cached
+        (never derived: a query over 10,000 versions reads no commit)."""
         if self._manifest_keys is None:
-            return self.manifest.get("metrics")
+            return self._body.get("metrics")
         return marshal.loads(self._metrics)
 
     @property
     def manifest_keys(self) -> tuple:
-        """The manifest's top-level keys (also known without parsing it)."""
-        return self._manifest_keys if self._manifest_keys is not None else tuple(self.manifest)
+        """The tag manifest's top-level keys (also known without parsing it)."""
+        return self._manifest_keys if self._manifest_keys is not None else tuple(self._body)
 
     def section(self, key: str):
-        """``manifest.get(key)``, decoding only that section when cached."""
+        """``manifest.get(key)`` of the tag's manifest, decoding only that section when cached."""
         if key == "metrics":
             return self.metrics
         if self._manifest_keys is None:
-            return self.manifest.get(key)
+            return self._body.get(key)
         encoded = self._encoded_sections.get(key)
         return marshal.loads(encoded) if encoded is not None else None
 
@@ -348,13 +369,20 @@ class ModelHistory:
         self.last_time = 0
         self.ordered: list[Version] = []  # ascending semver, computed once
         self.current: dict[str, Version] = {}
+        self.deprecation: Event | None = None
 
     def finish(self) -> None:
         self.events.sort(key=lambda e: (e.time, PRIORITY[e.action], e.counter or 0))
         self._apply_version_events()
         self.ordered = sorted(self.versions.values(), key=lambda v: v.sort_key)
         self._attach_stage_versions()
-        self.current = self.current_stages()
+        # GTO's whole-model deprecation (``gto deprecate <model>``): in effect while it is
+        # the model's latest event; any later one (a registration…) re-activates the model.
+        # Same-second ties fall as in GTO: a version event after, a creation before it.
+        last = self.events[-1] if self.events else None
+        self.deprecation = last if last and last.action == grammar.DEPRECATE else None
+        # the stage tags stay, but none is in effect while the model is deprecated
+        self.current = {} if self.deprecation else self.current_stages()
         for stage, version in self.current.items():
             version.stages.append(stage)
 
@@ -395,8 +423,8 @@ class ModelHistory:
 class Registry:
     """The registry as read from the tags; see the module docstring for the API.
 
-    ``Registry(raw_tags)`` builds it from tags read by ``gitutil.read_tags``;
-    ``load_registry`` builds it from cached records instead.
+    ``Registry(raw_tags, repo=dir)`` builds it from tags read by ``gitutil.read_tags``
+    in ``dir``; ``load_registry`` builds it from cached records instead.
     """
 
     def __init__(
@@ -404,11 +432,13 @@ class Registry:
         raw_tags: Iterable[RawTag] = (),
         records: Iterable[Record] | None = None,
         contents: Contents | None = None,
+        repo: Path | None = None,
     ) -> None:
         if records is None:
             raw_tags = list(raw_tags)
             records = [r for r in map(record_from_raw, raw_tags) if r is not None]
             contents = Contents({raw.oid: raw.message for raw in raw_tags if raw.annotated})
+            contents.source = repo  # where manifests of other tools' tags are derived from
         self.contents = contents
         self._models: dict[str, ModelHistory] = {}
         for record in records:
@@ -455,6 +485,19 @@ class Registry:
     def stage_version(self, model: str, stage: str) -> Version | None:
         return self._stages.get(model, {}).get(stage)
 
+    def deprecation(self, model: str) -> Event | None:
+        """The tag deprecating the whole model (``gto deprecate <model>``), while in effect."""
+        return self._history(model).deprecation
+
+    def require_model_active(self, model: str, refused: str) -> None:
+        """Refuse ``refused`` (e.g. "deploy") while the whole model is deprecated."""
+        event = self.deprecation(model)
+        if event is not None:
+            raise RegistryError(
+                f"{model} is deprecated (tag {event.tag}, {event.created}): {refused} "
+                "refused; registering a new version re-activates it, as in GTO"
+            )
+
     def stages(self, model: str) -> dict[str, Version]:
         return dict(self._stages.get(model, {}))
 
@@ -483,6 +526,12 @@ class Registry:
         staged = self.stage_version(model, ref)
         if staged is not None:
             return staged
+        event = self.deprecation(model)
+        if event is not None and ref in self.stage_names(model):
+            raise RegistryError(
+                f"{model} is deprecated (tag {event.tag}, {event.created}): no stage is in "
+                f"effect, so {ref!r} names no version"
+            )
         versions = ", ".join(v.version for v in self.versions(model)) or "none"
         stages = ", ".join(self.stages(model)) or "none"
         raise RegistryError(
