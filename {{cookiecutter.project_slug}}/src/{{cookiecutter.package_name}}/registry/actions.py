@@ -14,11 +14,14 @@ from . import gitutil
 from . import tags as grammar
 from .errors import RegistryError
 from .manifest import build_manifest, read_yaml, tag_message
+from .models import artifact_path, model_scope, require_known_model, scoped
 from .pipeline import require_clean, require_gate_passed, require_up_to_date
+from .remote_weights import ensure_on_remote
 from .semver import FIRST_VERSION, SemVer
 from .store import Registry, Version, iso_utc, load_registry
 
 ALWAYS_GATED = ("production",)
+GATE_FILE = "metrics/gate.json"  # the gate stage's verdict
 STAGE_EVENT_SCHEMA = 1
 
 Body = tuple[str, dict[str, Any]]
@@ -28,6 +31,7 @@ def register(
     repo: Path, model: str, version: str | None, bump: str | None, push: bool
 ) -> dict[str, Any]:
     registry = load_registry(repo)
+    require_known_model(repo, model, registry.models())
     new_version = str(next_version(registry, model, version, bump))
     require_clean(repo)
     commit = gitutil.head_commit(repo)
@@ -37,12 +41,16 @@ def register(
             f"HEAD ({commit[:8]}) is already registered as {model} {existing.version}"
         )
     require_up_to_date(repo)
-    require_gate_passed(repo)
+    scope = model_scope(repo, model, read_yaml(repo / "dvc.lock"))
+    if scope.keeps_path(GATE_FILE):  # a model no gate stage measures has no verdict to pass
+        require_gate_passed(repo)
     author = gitutil.user_identity(repo)
+    path = artifact_path(repo, model)
+    ensure_on_remote(repo, path, commit, f"{model} {new_version}")
 
     def body(when: int) -> Body:
         manifest = build_manifest(repo, model, new_version, commit, author, iso_utc(when))
-        return f"Register {model} {new_version}", manifest
+        return f"Register {model} {new_version}", scoped(manifest, scope, GATE_FILE)
 
     tag = grammar.version_tag(model, new_version)
     remote = write_tag(repo, registry, model, tag, commit, body, push)
@@ -83,10 +91,12 @@ def promote(
     if force and not (reason and reason.strip()):
         raise RegistryError("--force needs --reason TEXT: say why the gate is overridden")
     registry = load_registry(repo)
+    require_known_model(repo, model, registry.models())
     candidate = require_active(registry, model, version)
     current = registry.stage_version(model, stage)
     if current is candidate:
         raise RegistryError(f"{model} {version} is already in stage {stage}")
+    ensure_on_remote(repo, weights_path(repo, candidate), candidate.commit, f"{model} {version}")
     gate = None
     if stage in gated_stages(repo):
         gate = run_gate(repo, candidate, registry.stage_version(model, "production"))
@@ -112,6 +122,7 @@ def rollback(
     require_stage_name(stage)
     require_reason(reason)
     registry = load_registry(repo)
+    require_known_model(repo, model, registry.models())
     if stage not in registry.stage_names(model):
         known = ", ".join(registry.stage_names(model)) or "none"
         raise RegistryError(f"unknown stage {stage!r} of {model} (stages: {known})")
@@ -162,6 +173,7 @@ def stage_stack(registry: Registry, model: str, stage: str) -> list[str]:
 def deprecate(repo: Path, model: str, version: str, reason: str, push: bool) -> dict[str, Any]:
     require_reason(reason)
     registry = load_registry(repo)
+    require_known_model(repo, model, registry.models())
     target = require_active(registry, model, version)
     by = gitutil.user_identity(repo)
 
@@ -265,6 +277,11 @@ def require_text(reason: str | None) -> None:
             f"--reason is not valid UTF-8 text ({what} at character {exc.start + 1}): "
             "give it in UTF-8"
         ) from None
+
+
+def weights_path(repo: Path, version: Version) -> str:
+    recorded = (version.section("artifact") or {}).get("path")
+    return str(recorded) if recorded else artifact_path(repo, version.model)
 
 
 def require_active(registry: Registry, model: str, version: str) -> Version:
