@@ -251,19 +251,48 @@ def test_query_filters_by_metric_author_since_and_stage(capsys, repo):
     assert [v["version"] for v in staged] == ["v1.0.0"]
 
 
-def test_diff_marks_changed_rows(capsys, repo):
+def test_diff_puts_changed_science_first_and_bookkeeping_last(capsys, repo):
     diff = call_json(capsys, repo, "diff", "v1.0.0", "v1.1.0")
-    changed = {f"{r['section']}.{r['key']}" for r in diff["rows"] if r["changed"]}
-    assert changed == {
+    names = [f"{r['section']}.{r['key']}" if r["key"] else r["section"] for r in diff["rows"]]
+    changed = {name for name, r in zip(names, diff["rows"]) if r["changed"]}
+    science = {name for name, r in zip(names, diff["rows"]) if r["kind"] == "science"}
+    assert changed & science == {
         "params.train.quality",
         "metrics.evaluation.accuracy",
         "metrics.evaluation.f1",
         "metrics.gate.candidate",
+        "artifact.md5",
+        "artifact.files.model.skops.sha256",
+        "artifact.files.model.skops.bytes",
     }
+    # --json stays complete: the bookkeeping is there too, and the gate's copy of a metric
+    assert {"commit", "created", "gate.candidate", "environment.registered_with_python"} <= (
+        set(names) - science
+    )
+    kinds = [(r["kind"], r["changed"]) for r in diff["rows"]]
+    assert kinds == sorted(kinds, key=lambda k: (k[0] != "science", not k[1]))
     code, out, _ = call(capsys, repo, "diff", "v1.0.0", "v1.1.0")
-    line = next(x for x in out.splitlines() if "params.train.quality" in x)
-    assert line.startswith("*") and "0.9" in line and "0.92" in line
-    assert "data.data/raw/dataset.csv" in out
+    lines = out.splitlines()[2:]
+    first_rows = [line.split()[1] for line in lines[:7]]
+    assert all(line.startswith("*") for line in lines[:7]) and set(first_rows) == changed & science
+    quality = next(x for x in lines if "params.train.quality" in x)
+    assert "0.9" in quality and "0.92" in quality
+    commit = next(i for i, x in enumerate(lines) if x.split()[1:2] == ["commit"])
+    data = next(i for i, x in enumerate(lines) if "data.data/raw/dataset.csv" in x)
+    assert data < commit and lines[commit].startswith("*")
+    assert "gate.candidate" not in {x.split()[-3] for x in lines if x.strip()}  # once, as metric
+    assert out.splitlines()[-1].startswith("7 of ") and "bookkeeping rows differ" in out
+
+
+def test_show_prints_each_fact_once(capsys, repo):
+    code, out, _ = call(capsys, repo, "show", "v1.1.0")
+    keys = [line.split()[0] for line in out.splitlines() if line.strip()]
+    assert code == 0 and len(keys) == len(set(keys)), out
+    assert "metrics.gate.candidate" in keys and "gate.candidate" not in keys
+    assert "gate.metric" in keys and "metrics.gate.metric" not in keys  # text: the gate's
+    assert keys.count("commit") == 1 and "params.train.quality" in keys
+    shown = call_json(capsys, repo, "show", "v1.1.0")["manifest"]
+    assert shown["gate"]["candidate"] == shown["metrics"]["gate"]["candidate"] == 0.92
 
 
 def test_push_sends_only_the_new_tag(capsys, repo):
@@ -395,3 +424,51 @@ def test_a_reason_that_is_not_utf8_is_refused(capsys, repo):
     assert err == f"error: {not_utf8}\n"
     err = refused(capsys, repo, "deprecate", "v1.0.0", "--reason", "\ud800")
     assert "(U+D800 at character 1)" in err
+
+
+def add_second_model(repo: Path) -> None:
+    """A second artifact, ``other``, made from the first by a stage with its own params."""
+    pipeline = yaml.safe_load((repo / "dvc.yaml").read_text())
+    copy = "import shutil; shutil.copytree('models/{0}', 'models/other', dirs_exist_ok=True)"
+    pipeline["stages"]["train_other"] = {
+        "cmd": f'python -c "{copy.format(MODEL_NAME)}"',
+        "deps": [f"models/{MODEL_NAME}"],
+        "params": ["other"],
+        "outs": ["models/other"],
+    }
+    pipeline["artifacts"] = {
+        MODEL_NAME: {"path": f"models/{MODEL_NAME}", "type": "model"},
+        "other": {"path": "models/other", "type": "model"},
+    }
+    (repo / "dvc.yaml").write_text(yaml.safe_dump(pipeline, sort_keys=False))
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    (repo / "params.yaml").write_text(yaml.safe_dump({**params, "other": {"depth": 2}}))
+    retrain(repo, 0.95)
+
+
+def test_each_model_records_only_its_own_params_metrics_and_gate(capsys, repo):
+    add_second_model(repo)
+    other = call_json(capsys, repo, "register", "--model", "other")
+    assert other["version"] == "v1.0.0"
+    manifest = call_json(capsys, repo, "show", "--model", "other", "v1.0.0")["manifest"]
+    assert sorted(manifest["params"]) == ["other", "train"]  # train made the weights it copies
+    assert manifest["metrics"] == {} and manifest["gate"] is None
+    assert manifest["artifact"]["path"] == "models/other"
+    assert set(manifest["artifact"]["files"]) == {"model.skops", "environment.json"}
+    call_json(capsys, repo, "register")
+    mine = call_json(capsys, repo, "show", "v1.1.1")["manifest"]
+    assert sorted(mine["params"]) == ["gate", "train"] and sorted(mine["metrics"]) == [
+        "evaluation",
+        "gate",
+    ]
+    assert mine["gate"]["passed"] is True
+
+
+@pytest.mark.parametrize("command", [("register",), ("list",), ("promote", "v1.0.0", "--stage", "qa")])
+def test_an_unknown_model_is_refused_naming_the_known_ones(capsys, repo, command):
+    add_second_model(repo)
+    err = refused(capsys, repo, *command, "--model", "classifer")
+    assert err == (
+        "error: unknown model 'classifer': not in dvc.yaml's artifacts nor in the tags "
+        f"(known models: {', '.join(sorted([MODEL_NAME, 'other']))})\n"
+    )

@@ -23,7 +23,8 @@ from ..errors import ProjectError
 from . import MODEL_NAME, render
 from .errors import RegistryError
 from .semver import SemVer
-from .store import load_registry
+from .models import require_known_model
+from .store import Registry, load_registry
 
 PLUGIN_COMMANDS = {
     "deploy": "fetch one version's model files from the DVC remote, verify sha256, install",
@@ -208,8 +209,15 @@ def written(result: dict, what: str) -> str:
 # read commands
 
 
-def cmd_list(args: argparse.Namespace) -> None:
+def model_registry(args: argparse.Namespace) -> Registry:
+    """The tags, once ``--model`` is known to name a model of the project."""
     registry = load_registry(args.repo)
+    require_known_model(args.repo, args.model, registry.models())
+    return registry
+
+
+def cmd_list(args: argparse.Namespace) -> None:
+    registry = model_registry(args)
     versions = registry.versions(args.model)
     latest = registry.latest(args.model)
     stages = {stage: v.version for stage, v in registry.stages(args.model).items()}
@@ -244,16 +252,14 @@ def versions_table(versions: list[Any], extra: Sequence[str] = ()) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> None:
-    registry = load_registry(args.repo)
+    registry = model_registry(args)
     version = registry.resolve(args.model, version_arg(args.ref))
     data = {**version.to_dict(), "manifest": version.manifest}
-    head = render.key_values(version.to_dict())
-    body = render.key_values(version.manifest) if version.manifest else "(no manifest in tag)"
-    emit(args, data, f"{head}\n\n{body}")
+    emit(args, data, lambda: render.show_text(version.to_dict(), version.manifest))
 
 
 def cmd_history(args: argparse.Namespace) -> None:
-    events = load_registry(args.repo).events(args.model)
+    events = model_registry(args).events(args.model)
     emit(args, [e.to_dict() for e in events], lambda: events_table(events, args.model))
 
 
@@ -279,7 +285,7 @@ def cmd_query(args: argparse.Namespace) -> None:
     from . import query
 
     conditions = query.parse(args.expression)
-    registry = load_registry(args.repo)
+    registry = model_registry(args)
     since = query.since_cutoff(args.since) if args.since else None
     versions = [
         v for v in registry.versions(args.model) if args.include_deprecated or not v.deprecated
@@ -299,7 +305,7 @@ def cmd_query(args: argparse.Namespace) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> None:
-    registry = load_registry(args.repo)
+    registry = model_registry(args)
     a = registry.resolve(args.model, version_arg(args.a))
     b = registry.resolve(args.model, version_arg(args.b))
     rows = render.diff_rows(a.manifest, b.manifest)
