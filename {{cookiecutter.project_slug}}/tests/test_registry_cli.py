@@ -253,9 +253,10 @@ def test_query_filters_by_metric_author_since_and_stage(capsys, repo):
 
 def test_diff_puts_changed_science_first_and_bookkeeping_last(capsys, repo):
     diff = call_json(capsys, repo, "diff", "v1.0.0", "v1.1.0")
-    names = [f"{r['section']}.{r['key']}" if r["key"] else r["section"] for r in diff["rows"]]
-    changed = {name for name, r in zip(names, diff["rows"]) if r["changed"]}
-    science = {name for name, r in zip(names, diff["rows"]) if r["kind"] == "science"}
+    named = {(f"{r['section']}.{r['key']}" if r["key"] else r["section"]): r for r in diff["rows"]}
+    names = list(named)
+    changed = {name for name, r in named.items() if r["changed"]}
+    science = {name for name, r in named.items() if r["kind"] == "science"}
     assert changed & science == {
         "params.train.quality",
         "metrics.evaluation.accuracy",
@@ -464,7 +465,9 @@ def test_each_model_records_only_its_own_params_metrics_and_gate(capsys, repo):
     assert mine["gate"]["passed"] is True
 
 
-@pytest.mark.parametrize("command", [("register",), ("list",), ("promote", "v1.0.0", "--stage", "qa")])
+@pytest.mark.parametrize(
+    "command", [("register",), ("list",), ("promote", "v1.0.0", "--stage", "qa")]
+)
 def test_an_unknown_model_is_refused_naming_the_known_ones(capsys, repo, command):
     add_second_model(repo)
     err = refused(capsys, repo, *command, "--model", "classifer")

@@ -22,8 +22,8 @@ from typing import Any, NoReturn
 from ..errors import ProjectError
 from . import MODEL_NAME, render
 from .errors import RegistryError
-from .semver import SemVer
 from .models import require_known_model
+from .semver import SemVer
 from .store import Registry, load_registry
 
 PLUGIN_COMMANDS = {

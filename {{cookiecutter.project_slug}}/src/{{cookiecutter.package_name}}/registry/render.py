@@ -70,9 +70,8 @@ def diff_rows(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
         for key in sorted(set(left) | set(right)):
             va, vb = left.get(key), right.get(key)
             kind = "science" if is_science(section, va, vb) else "bookkeeping"
-            rows.append(
-                {"section": section, "key": key, "a": va, "b": vb, "changed": va != vb, "kind": kind}
-            )
+            row = {"section": section, "key": key, "a": va, "b": vb, "changed": va != vb}
+            rows.append({**row, "kind": kind})
     return sorted(rows, key=lambda r: (r["kind"] != "science", not r["changed"]))
 
 
