@@ -1,7 +1,7 @@
 """Real git + DVC repositories for the registry tests.
 
 The toy pipeline has the project's shape (prepare → train → evaluate → gate, weights
-in ``models/<model>/``, metrics JSON in git, ``gate`` always changed) but needs no
+in ``models/<model>/``, metrics and the gate's report as JSON in git) but needs no
 scikit-learn, so a repository with a few versions builds in seconds.
 """
 
@@ -43,9 +43,12 @@ elif stage == "evaluate":
 elif stage == "gate":
     accuracy = json.loads(Path("metrics/evaluation.json").read_text())["accuracy"]
     floor = params["gate"]["min_value"]
-    verdict = {"passed": accuracy >= floor, "metric": "accuracy",
-               "candidate": accuracy, "min_value": floor}
+    verdict = {"passed": accuracy >= floor, "candidate": accuracy, "min_value": floor}
     Path("metrics/gate.json").write_text(json.dumps(verdict))
+    Path("reports").mkdir(exist_ok=True)
+    summary = "gate passed" if verdict["passed"] else f"gate failed: {accuracy} < {floor}"
+    report = {**verdict, "metric": "accuracy", "summary": summary, "production": None}
+    Path("reports/gate.json").write_text(json.dumps(report))
 """
 
 
@@ -75,8 +78,10 @@ def dvc_yaml(model: str) -> dict:
                 "cmd": run("gate"),
                 "deps": ["metrics/evaluation.json"],
                 "params": ["gate"],
-                "always_changed": True,
-                "outs": [{"metrics/gate.json": {"cache": False}}],
+                "outs": [
+                    {"metrics/gate.json": {"cache": False}},
+                    {"reports/gate.json": {"cache": False}},
+                ],
             },
         }
     }

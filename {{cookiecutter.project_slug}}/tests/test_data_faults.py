@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import csv
 import json
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 from pipeline_helpers import edit_params, run_module, synthetic_frame, write_project
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from {{ cookiecutter.package_name }} import champion, evaluate, gate, prepare, train
+from {{ cookiecutter.package_name }} import evaluate, gate_stage, prepare, scoring, train
 from {{ cookiecutter.package_name }}.config import MODEL_NAME, ProjectPaths, load_gate
 from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.gate import Candidate, Holdout, Production, checks, judge
 from {{ cookiecutter.package_name }}.schema import load_schema
+from {{ cookiecutter.package_name }}.storage_errors import read_cause
 
 SINGLE_CLASS = (
     "column 'label' has a single class (0): a classifier needs rows of at least two classes"
@@ -152,8 +153,9 @@ def test_evaluate_refuses_a_hold_out_class_the_model_never_learned(trained_class
         "rows of every class"
     )
     assert not ProjectPaths(trained_classifier).evaluation_json.exists()
-    with pytest.raises(ProjectError, match="has class 7 \\(3 rows\\) that"):
-        gate.check_candidate(trained_classifier)
+    verdict = gate_stage.run(trained_classifier)  # recorded, like every rejection
+    assert not verdict.passed and verdict.checks[0].name == "measurable"
+    assert "has class 7 (3 rows) that" in verdict.checks[0].detail
 
 
 def test_evaluate_refuses_a_hold_out_that_lacks_a_class(trained_classifier):
@@ -179,22 +181,22 @@ def fitted(labels, features=FEATURES, estimator=LogisticRegression):
     return estimator().fit(frame[list(features)], frame["label"]), frame
 
 
-def production(model) -> champion.VersionModel:
-    version = SimpleNamespace(model="model", version="v1.0.0", commit="c" * 40)
-    return champion.VersionModel(version, model, {}, "f" * 64)
+def production(model) -> Production:
+    return Production(model, "model", "v1.0.0", "c" * 40, "f" * 64)
 
 
-def candidate_on(root, labels) -> tuple[gate.Candidate, pd.DataFrame]:
-    """A candidate trained on ``labels`` and its hold-out frame (the same rows)."""
+def candidate_on(root, labels) -> tuple[Candidate, Holdout]:
+    """A candidate trained on ``labels`` and its hold-out set (the same rows)."""
     model, frame = fitted(labels)
     schema = load_schema(root / "data" / "schema.yaml")
-    return gate.Candidate(model, {"accuracy": 0.9}, schema, root / "models"), frame
+    holdout = Holdout(frame, schema, "data/prepared/holdout.csv", "0" * 64)
+    return Candidate(model, "models/model"), holdout
 
 
 def test_a_class_production_never_saw_is_named_not_crashed(classification_project):
     root = classification_project
     candidate, holdout = candidate_on(root, [0, 1, 2])
-    problem = champion.incomparability(production(fitted([0, 1])[0]), candidate, holdout, root)
+    problem = checks.incomparability(production(fitted([0, 1])[0]), candidate, holdout)
     assert problem == (
         "data/prepared/holdout.csv: column 'label' has class 2 (53 rows) that production "
         "model v1.0.0 was never trained on (it knows 0, 1; the candidate 0, 1, 2): one "
@@ -213,7 +215,7 @@ def test_a_class_production_never_saw_is_named_not_crashed(classification_projec
 def test_classes_must_agree(classification_project, theirs, ours, message):
     root = classification_project
     candidate, holdout = candidate_on(root, ours)
-    problem = champion.incomparability(production(fitted(theirs)[0]), candidate, holdout, root)
+    problem = checks.incomparability(production(fitted(theirs)[0]), candidate, holdout)
     assert problem is None if message is None else message in problem
 
 
@@ -221,16 +223,16 @@ def test_other_inputs_or_task_are_incomparable_too(classification_project):
     root = classification_project
     candidate, holdout = candidate_on(root, [0, 1])
     other_inputs = production(fitted([0, 1], features=["feature 0", "age"])[0])
-    assert champion.incomparability(other_inputs, candidate, holdout, root) == (
+    assert checks.incomparability(other_inputs, candidate, holdout) == (
         "production model v1.0.0 takes other input columns than data/schema.yaml lists "
         "(missing ['age'], new ['feature 1', 'feature 2', 'feature 3'])"
     )
     reordered = production(fitted([0, 1], features=FEATURES[::-1])[0])
-    assert "(the same columns in another order)" in champion.incomparability(
-        reordered, candidate, holdout, root
+    assert "(the same columns in another order)" in checks.incomparability(
+        reordered, candidate, holdout
     )
     regression = production(fitted([0.5, 1.5], estimator=LinearRegression)[0])
-    assert champion.incomparability(regression, candidate, holdout, root) == (
+    assert checks.incomparability(regression, candidate, holdout) == (
         "production model v1.0.0 is a regression model, data/schema.yaml says the task is "
         "classification"
     )
@@ -244,29 +246,40 @@ def test_promote_names_a_candidate_the_hold_out_set_cannot_score(classification_
     schema = load_schema(root / "data" / "schema.yaml")
     holdout = pd.read_csv(ProjectPaths(root).holdout_csv)
     older, _ = fitted([0, 1], features=["feature 0", "feature 1"])
-    assert evaluate.unmeasurable(older, holdout, schema, "holdout.csv", "model v0.9.0") == (
+    assert scoring.unmeasurable(older, holdout, schema, "holdout.csv", "model v0.9.0") == (
         "model v0.9.0 takes other input columns than data/schema.yaml lists (missing none, "
         "new ['feature 2', 'feature 3'])"
     )
 
 
 def test_incomparable_production_is_a_recorded_failed_check(classification_project):
-    """Recorded, not raised: gate.json keeps the verdict, promote --force can override it."""
+    """Recorded, not raised: the verdict stays on file, promote --force can override it."""
     params = load_gate(classification_project / "params.yaml", "classification")
-    candidate, _ = candidate_on(classification_project, [0, 1])
-    comparison = champion.not_comparable(production(None), "the classes differ")
-    result = gate.verdict(candidate, params, comparison, {})
+    candidate, holdout = candidate_on(classification_project, [0, 1])
+    result = judge(candidate, production(fitted([0, 1, 2])[0]), holdout, params)
     assert not result.passed and result.baseline is None
-    record = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    record = json.loads(json.dumps(result.to_record(), allow_nan=False))
+    problem = record["checks"][1].pop("detail")
     assert record["checks"][1] == {
         "name": "comparable",
         "passed": False,
         "value": None,
         "threshold": None,
-        "detail": "the classes differ",
     }
-    assert record["production"]["version"] == "v1.0.0" and record["production"]["value"] is None
-    assert record["summary"] == "gate failed: the classes differ"
+    assert "production model v1.0.0 was trained on other classes" in problem
+    assert record["production"] == {
+        "version": "v1.0.0",
+        "commit": "c" * 40,
+        "weights_sha256": "f" * 64,
+    }
+    assert record["summary"] == f"gate failed: {problem}"
+    assert result.to_metrics() == {
+        "passed": False,
+        "candidate": result.candidate,
+        "baseline": None,
+        "min_value": params.min_value,
+        "max_regression": params.max_regression,
+    }
 
 
 # --- a failed DVC read names the storage fault (real DVC runs in the template's suite) ----
@@ -301,7 +314,7 @@ class ClientError(Exception):
         ),
         (
             failure(OSError("Cannot connect"), TimeoutError("slow")),
-            "cannot reach the DVC remote: connection timed out",
+            "cannot reach the DVC remote: timed out talking to the remote",
         ),
         (
             failure(PermissionError("Forbidden")),
@@ -327,4 +340,4 @@ class ClientError(Exception):
     ],
 )
 def test_storage_failure_names_the_cause(error, cause):
-    assert champion.storage_failure(error, NO_REMOTE).startswith(cause)
+    assert read_cause(error, NO_REMOTE).startswith(cause)

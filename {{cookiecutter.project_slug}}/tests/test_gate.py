@@ -1,4 +1,5 @@
-"""The gate: the absolute floor, gate.json, the exit status, and the production seam."""
+"""The gate stage: the absolute floor, the two verdict files, and its exit status (a
+rejection is recorded and succeeds; an error fails with one line)."""
 
 from __future__ import annotations
 
@@ -7,87 +8,104 @@ import json
 import subprocess
 
 import pytest
-from pipeline_helpers import edit_params, run_module
+from pipeline_helpers import edit_params, run_module, write_project
 
-from {{ cookiecutter.package_name }} import evaluate, gate, prepare, train
-from {{ cookiecutter.package_name }}.config import ProjectPaths, load_gate
+from {{ cookiecutter.package_name }} import evaluate, gate_stage, prepare, train
+from {{ cookiecutter.package_name }}.config import ProjectPaths
 from {{ cookiecutter.package_name }}.errors import ProjectError
 
 
+def verdict_files(root) -> tuple[dict, dict]:
+    paths = ProjectPaths(root)
+    return json.loads(paths.gate_json.read_text()), json.loads(paths.gate_report.read_text())
+
+
 def test_passing_gate_writes_a_deterministic_verdict(trained, task):
-    result = gate.run(trained)
-    path = ProjectPaths(trained).gate_json
-    verdict = json.loads(path.read_text())
-    assert verdict["passed"] is True and result.passed
-    assert verdict["metric"] == ("accuracy" if task == "classification" else "r2")
-    assert verdict["baseline"] is None and verdict["production_version"] is None
-    assert (
-        verdict["candidate"]
-        == json.loads(ProjectPaths(trained).evaluation_json.read_text())[verdict["metric"]]
-    )
-    assert [check["name"] for check in verdict["checks"]] == ["min_value"]
-    assert verdict["checks"][0]["threshold"] == verdict["min_value"]
-    assert verdict["production"] is None and "only the absolute floor" in verdict["note"]
+    result = gate_stage.run(trained)
+    metrics, report = verdict_files(trained)
+    assert metrics["passed"] is True and report["passed"] is True and result.passed
+    assert report["metric"] == ("accuracy" if task == "classification" else "r2")
+    assert metrics["baseline"] is None and report["production"] is None
+    evaluation = json.loads(ProjectPaths(trained).evaluation_json.read_text())
+    assert metrics["candidate"] == evaluation[report["metric"]] == report["candidate"]
+    assert [check["name"] for check in report["checks"]] == ["min_value"]
+    assert report["checks"][0]["threshold"] == metrics["min_value"]
+    assert "only the absolute floor" in report["note"]
     holdout = ProjectPaths(trained).holdout_csv
-    assert verdict["holdout"]["sha256"] == hashlib.sha256(holdout.read_bytes()).hexdigest()
-    assert verdict["summary"].startswith("gate passed: ")
-    first = path.read_bytes()
-    gate.run(trained)
-    assert path.read_bytes() == first  # no timestamps: a no-op dvc repro keeps git clean
+    assert report["holdout"]["sha256"] == hashlib.sha256(holdout.read_bytes()).hexdigest()
+    assert report["summary"].startswith("gate passed: ")
+    paths = ProjectPaths(trained)
+    first = paths.gate_json.read_bytes(), paths.gate_report.read_bytes()
+    gate_stage.run(trained)
+    assert (paths.gate_json.read_bytes(), paths.gate_report.read_bytes()) == first  # no timestamps
 
 
-def test_failing_floor_writes_the_verdict_and_fails(trained):
+def test_metrics_file_holds_only_numbers_and_booleans(trained):
+    gate_stage.run(trained)
+    metrics, _ = verdict_files(trained)
+    assert set(metrics) == {"passed", "candidate", "baseline", "min_value", "max_regression"}
+    assert all(value is None or isinstance(value, (bool, int, float)) for value in metrics.values())
+
+
+def test_a_rejection_is_recorded_and_the_stage_succeeds(trained):
+    """dvc exp run keeps a rejected experiment only if the stage succeeds."""
     edit_params(trained, "gate", min_value=1.01)  # above any accuracy or r2
-    with pytest.raises(ProjectError, match=r"gate failed: .* is below min_value 1\.01"):
-        gate.run(trained)
-    verdict = json.loads(ProjectPaths(trained).gate_json.read_text())
-    assert verdict["passed"] is False and verdict["checks"][0]["passed"] is False
+    result = run_module(trained, "gate_stage")
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    assert line.startswith("gate rejected: ") and "min_value 1.01" in line
+    assert result.stderr == ""
+    metrics, report = verdict_files(trained)
+    assert metrics["passed"] is False and report["checks"][0]["passed"] is False
+    assert report["summary"].startswith("gate failed: ")
 
 
 def test_lower_is_better_floor(tmp_path):
-    from pipeline_helpers import write_project
-
     root = write_project(tmp_path, "regression")
     prepare.run(root)
     train.run(root)
     rmse = evaluate.run(root)["rmse"]
     edit_params(root, "gate", metric="rmse", min_value=rmse * 1.5)
-    assert gate.check_candidate(root).passed
+    assert gate_stage.run(root).passed
     edit_params(root, "gate", metric="rmse", min_value=rmse * 0.5)
-    result = gate.check_candidate(root)
+    result = gate_stage.run(root)
     assert not result.passed and result.greater_is_better is False
     assert "is above min_value" in result.checks[0].detail
 
 
-def test_check_candidate_writes_nothing(trained):
-    result = gate.check_candidate(trained)
-    assert result.passed and not ProjectPaths(trained).gate_json.exists()
-    assert result.to_dict()["checks"][0]["value"] == result.candidate
-
-
-def test_no_production_version_means_no_production_checks(trained):
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=trained, check=True)
-    paths = ProjectPaths(trained)
-    schema = gate.load_schema(paths.schema)
-    params = load_gate(paths.params, schema.task)
-    holdout = gate.read_csv(paths.holdout_csv, schema)
-    model = gate.load_model(paths.model_dir)
-    candidate = gate.Candidate(
-        model, evaluate.score_model(model, holdout, schema), schema, paths.model_dir
-    )
-    comparison = gate.compare_with_production(candidate, holdout, params, trained)
-    assert comparison.checks == [] and comparison.baseline is None
-    assert comparison.production_version is None
-
-
-def test_failed_gate_exits_non_zero_with_one_line(classification_project):
-    """A real process, as dvc runs it: dvc repro must fail when the gate fails."""
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"metric": "precision"}, "error: params.yaml: gate.metric: "),
+        ({"max_regression": -1}, "error: params.yaml: gate.max_regression: "),
+    ],
+)
+def test_errors_fail_the_stage_with_one_line(classification_project, edit, message):
     trained = classification_project
     for stage in (prepare, train, evaluate):
         stage.run(trained)
-    edit_params(trained, "gate", min_value=1e9, greater_is_better=True)
-    result = run_module(trained, "gate")
-    assert result.returncode == 1
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: gate failed:")
-    assert json.loads(ProjectPaths(trained).gate_json.read_text())["passed"] is False
+    edit_params(trained, "gate", **edit)
+    result = run_module(trained, "gate_stage")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(message)
+    assert not ProjectPaths(trained).gate_json.exists()  # nothing half-written
+
+
+def test_without_a_production_tag_only_the_floor_applies(trained):
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=trained, check=True)
+    result = gate_stage.run(trained)
+    assert result.production is None and result.baseline is None
+    assert [check.name for check in result.checks] == ["min_value"]
+
+
+def test_dvc_root_names_where_production_is(trained, tmp_path, monkeypatch):
+    """Queued and temporary experiments run in a copy without tags: DVC_ROOT (set by DVC
+    for every stage) is the repository they were started from."""
+    monkeypatch.delenv("DVC_ROOT", raising=False)
+    assert gate_stage.origin_repo(trained) == trained
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+    assert gate_stage.origin_repo(trained) == tmp_path
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path / "gone"))
+    with pytest.raises(ProjectError, match="^DVC_ROOT .*gone: not a folder"):
+        gate_stage.origin_repo(trained)

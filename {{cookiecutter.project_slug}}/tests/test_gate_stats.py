@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from pipeline_helpers import edit_params, write_project
 
-from {{ cookiecutter.package_name }} import config, metrics, stats
-from {{ cookiecutter.package_name }}.champion import production_check
+from {{ cookiecutter.package_name }} import config, metrics
 from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.gate import stats
+from {{ cookiecutter.package_name }}.gate.checks import production_check
 
 RNG = np.random.default_rng(0)
 

@@ -73,7 +73,13 @@ class ProjectPaths:
 
     @property
     def gate_json(self) -> Path:
+        """The gate's numbers and booleans (declared as metrics in dvc.yaml)."""
         return self.root / "metrics" / "gate.json"
+
+    @property
+    def gate_report(self) -> Path:
+        """The gate's bookkeeping: summary, checks, production and hold-out identities."""
+        return self.root / "reports" / "gate.json"
 
     @property
     def plots_dir(self) -> Path:

@@ -5,9 +5,13 @@ DVC wraps the errors of dvc-data, fsspec, s3fs, botocore and aiohttp, and its ow
 refuses the credentials or is not there at all. The fact that matters sits further down
 the chain of causes; this module finds it, and otherwise asks the remote itself.
 
-A bottom layer (imported by ``registry deploy``, usable by the gate): it imports nothing
-of the project, and recognises botocore's and aiohttp's errors by their attributes, so it
-imports neither.
+One classifier (``classify``), two ways to say it: ``storage_cause``/``remote_cause`` for
+``registry deploy`` ("connection refused by 127.0.0.1:9000"), ``read_cause`` for a read
+at a commit through ``DVCFileSystem`` (the registry loading production's weights for the
+gate), which names the DVC remote and says what to do.
+
+A bottom layer: it imports nothing of the project, and recognises botocore's and
+aiohttp's errors by their attributes, so it imports neither.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import errno
 import re
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -40,6 +45,13 @@ TIMEOUT_ERRORS = ("ConnectTimeoutError", "ReadTimeoutError", "ServerTimeoutError
 DENIED = "access denied"
 URL_CREDENTIALS = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/\s@]+@", re.IGNORECASE)
 HTTP_ADDRESS = re.compile(r"https?://([^/\s\"'()]+)")
+NO_STORAGE = "the remote storage does not exist"
+CONNECTION_FAULTS = frozenset(
+    {"refused", "no_such_host", "unreachable", "timed_out", "cannot_connect"}
+)
+WHERE_CREDENTIALS_GO = "(`dvc remote modify --local`, or the environment)"
+# Reading at a commit, DVC stands this in (the project's own cache) when no remote is set.
+DVC_STAND_IN_REMOTE = "auto-generated-upstream"
 
 
 def storage_cause(exc: BaseException) -> str | None:
@@ -49,13 +61,29 @@ def storage_cause(exc: BaseException) -> str | None:
     (then the data may really be missing: see ``remote_cause``). The most precise fact
     wins: botocore's "could not connect" wraps the "connection refused" that explains it.
     """
+    fault = classify(exc)
+    return fault.cause if fault is not None else None
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What went wrong: ``kind`` names the rule that matched (``refused``, ``denied``…),
+    ``error`` is the error in the chain that shows it, ``cause`` says it in one line."""
+
+    kind: str
+    error: BaseException
+    cause: str
+
+
+def classify(exc: BaseException) -> Fault | None:
+    """The fault of the connection or of the credentials behind ``exc``, or None."""
     chain = list(causes(exc))
     where = address(chain)
     for rule in RULES:
         for error in chain:
             cause = rule(error, where)
             if cause:
-                return cause
+                return Fault(rule.__name__.lstrip("_"), error, cause)
     return None
 
 
@@ -90,7 +118,7 @@ def probe_remote(repo: Any, remote: str | None = None) -> str | None:
     except Exception as exc:  # any library's error: classify it, never crash on the error path
         cause = storage_cause(exc)
         if cause is None and listed and isinstance(exc, FileNotFoundError):
-            return "the remote storage does not exist"
+            return NO_STORAGE
         return cause  # an HTTP root that is not found says nothing: servers need not serve it
     return None
 
@@ -100,6 +128,74 @@ def _not_pushed(error: FileNotFoundError) -> str:
     if not error.filename:
         return one_line(error)
     return f"{error.filename} is not in the remote storage (dvc push it from where it was made)"
+
+
+# --- a read at a commit through DVCFileSystem (cache, then the default remote) ----------
+
+
+def read_cause(exc: BaseException, fs: Any) -> str:
+    """Why ``fs`` (a ``DVCFileSystem``, None if it could not even open the repository)
+    could not read files: the remote unreachable, refusing or lacking credentials, not
+    there at all, or the files never pushed; with the remote it concerns and what to do."""
+    if fs is None:
+        return one_line(exc)
+    remote = default_remote(fs)
+    where = f"the DVC remote {remote}" if remote else "the DVC remote"
+    fault = classify(exc)
+    if fault is not None:
+        return _read_fault(fault, where)
+    if not any(isinstance(error, (FileNotFoundError, NotADirectoryError)) for error in causes(exc)):
+        return one_line(exc)
+    if remote is None:
+        return (
+            "they are not in the DVC cache, and no default DVC remote is configured "
+            "(`dvc remote add -d`)"
+        )
+    probe = probe_remote(fs.repo)
+    if probe == NO_STORAGE:
+        return (
+            f"they are not in the DVC cache, and {where} does not exist or holds nothing: "
+            "check its url (`dvc remote list`)"
+        )
+    if probe is not None:
+        return f"they are not in the DVC cache, and {where} cannot be read: {probe}"
+    return (
+        f"they are neither in the DVC cache nor on {where}; push them from a machine that "
+        "has them (`dvc push -T` pushes every tag)"
+    )
+
+
+def _read_fault(fault: Fault, where: str) -> str:
+    if fault.kind in CONNECTION_FAULTS:
+        return f"cannot reach {where}: {fault.cause}"
+    if fault.kind == "no_credentials":
+        return (
+            f"no credentials for {where} ({one_line(fault.error)}): set them {WHERE_CREDENTIALS_GO}"
+        )
+    filename = getattr(fault.error, "filename", None)
+    if fault.kind == "not_permitted" and filename:  # the DVC cache, or a folder remote
+        return f"permission denied on {filename}: check its owner and mode"
+    response = getattr(fault.error, "response", None)
+    message = (
+        (response or {}).get("Error", {}).get("Message") if isinstance(response, dict) else None
+    )
+    detail = message or one_line(fault.error)
+    return (
+        f"{where} refused access ({detail}): check its credentials and permissions "
+        f"{WHERE_CREDENTIALS_GO}"
+    )
+
+
+def default_remote(fs: Any) -> str | None:
+    """``'storage' (s3://bucket/prefix)``: the remote ``fs`` reads from (the revision's
+    config with config.local), never credentials; None when none is configured."""
+    try:
+        remote = fs.repo.cloud.get_remote()
+        if remote.name == DVC_STAND_IN_REMOTE:
+            return None
+        return f"{remote.name!r} ({public_url(remote.fs.unstrip_protocol(remote.path))})"
+    except Exception:  # no remote configured, or a broken config: nothing more to say
+        return None
 
 
 def describe_remote(repo: Any, remote: str | None = None) -> str:

@@ -302,10 +302,10 @@ def gated_stages(repo: Path) -> list[str]:
 def run_gate(repo: Path, candidate: Version, production: Version | None):
     # imported here: the gate pulls in sklearn, which the read commands must not load
     try:
-        from ..gate import check_promotion
+        from .check import promotion_verdict
     except ImportError as exc:
         raise RegistryError(f"cannot run the promotion gate: {exc}") from None
-    return check_promotion(repo, candidate, production)
+    return promotion_verdict(repo, candidate, production)
 
 
 def gate_summary(gate) -> str:

@@ -3,8 +3,8 @@
 Reading commands (list, show, history, query, diff) import only the standard
 library and this package's read modules: one ``git for-each-ref`` per run.
 
-Plug-in commands (``deploy``, ``verify``, ``gc``) live in their own modules, imported only
-when that command runs. Such a module provides ``configure(parser)`` to add its
+Plug-in commands (``deploy``, ``verify``, ``gc``, ``check``) live in their own modules, imported
+only when that command runs. Such a module provides ``configure(parser)`` to add its
 arguments and ``run(args) -> None`` (print its own output, raise ``RegistryError``
 or ``ProjectError`` on failure); ``args`` also carries ``repo`` (Path), ``model``
 and ``json`` from the shared options.
@@ -30,6 +30,7 @@ PLUGIN_COMMANDS = {
     "deploy": "fetch one version's model files from the DVC remote, verify sha256, install",
     "verify": "rebuild a version from a fresh clone and compare weight hashes",
     "gc": "free DVC cache and remote space, keeping every registered version's weights",
+    "check": "the gate's verdict for HEAD against the version in production now (exit 1: rejected)",
 }
 
 

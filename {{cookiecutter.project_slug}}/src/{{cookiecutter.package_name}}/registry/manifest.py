@@ -38,7 +38,7 @@ def build_manifest(
         "data": data_hashes(lock),
         "params": read_yaml(project / "params.yaml"),
         "metrics": read_metrics(project / "metrics"),
-        "gate": read_json(project / "metrics" / "gate.json"),
+        "gate": read_json(project / "reports" / "gate.json"),
         "environment": environment(project / artifact_path / "environment.json"),
         "author": author,
         "created": created,

@@ -57,10 +57,14 @@ def dvc_command() -> list[str]:
 
 
 def require_gate_passed(project: Path) -> dict:
+    """The recorded verdict (metrics/gate.json's ``passed``, reports/gate.json's summary)."""
     verdict = read_json(project / "metrics" / "gate.json")
     if not isinstance(verdict, dict) or "passed" not in verdict:
         raise RegistryError("metrics/gate.json: key 'passed' is missing")
     if verdict["passed"] is not True:
-        summary = verdict.get("summary") or verdict.get("reason") or "see metrics/gate.json"
-        raise RegistryError(f"gate failed for HEAD ({summary}): not registering")
+        report = read_json(project / "reports" / "gate.json")
+        summary = report.get("summary") if isinstance(report, dict) else None
+        raise RegistryError(
+            f"gate failed for HEAD ({summary or 'see reports/gate.json'}): not registering"
+        )
     return verdict

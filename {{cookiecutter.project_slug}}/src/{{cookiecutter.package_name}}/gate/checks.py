@@ -1,0 +1,153 @@
+"""The gate's checks: the absolute floor, whether production and the candidate can be
+ranked by one metric at all, and the regression against production (optionally with a
+paired test)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from ..config import GateParams
+from ..errors import ProjectError
+from ..model_io import plain
+from ..schema import shown_class
+from ..scoring import Predictions, inputs_problem, task_problem
+from . import stats
+from .inputs import Candidate, Holdout, Production
+from .verdict import Check
+
+INCOMPARABLE = "one metric cannot rank models whose classes differ"
+
+
+def floor_check(value: float, params: GateParams) -> Check:
+    """The absolute floor: min_value is the worst acceptable value, whichever way is better."""
+    if params.greater_is_better:
+        passed, relation = value >= params.min_value, "below"
+    else:
+        passed, relation = value <= params.min_value, "above"
+    passed = passed and not math.isnan(value)
+    detail = (
+        f"{params.metric} {value:.4f} meets min_value {params.min_value}"
+        if passed
+        else f"{params.metric} {value:.4f} is {relation} min_value {params.min_value}"
+    )
+    return Check("min_value", passed, value, params.min_value, detail)
+
+
+def measurable_check(problem: str) -> Check:
+    """The hold-out set cannot score the candidate (e.g. an older version, from before the
+    data had a new class): a failed check without numbers, so `--force --reason` can
+    override it."""
+    return Check("measurable", False, None, None, problem)
+
+
+def comparable_check(problem: str) -> Check:
+    """Recorded like any failed check: the verdict stays on file and `promote --force
+    --reason` can still override it (an exception would leave no verdict)."""
+    return Check("comparable", False, None, None, problem)
+
+
+def incomparability(production: Production, candidate: Candidate, holdout: Holdout) -> str | None:
+    """Why one metric cannot rank the candidate against production, or None when it can:
+    production must take the same inputs and answer with the same classes."""
+    name, schema = production.name, holdout.schema
+    return (
+        inputs_problem(production.model, schema, name)
+        or task_problem(production.model, schema, name)
+        or classes_differ(name, production.model, candidate, holdout)
+    )
+
+
+def classes_differ(
+    production: str, model: BaseEstimator, candidate: Candidate, holdout: Holdout
+) -> str | None:
+    """Different classes (a new or dropped class, 0/1 become 'no'/'yes') change what the
+    metric measures, and production cannot be right on a class it never learned."""
+    theirs = [plain(label) for label in getattr(model, "classes_", [])]
+    ours = [plain(label) for label in getattr(candidate.model, "classes_", [])]
+    if theirs == ours:
+        return None
+    classes = (
+        f"it knows {', '.join(map(shown_class, theirs))}; "
+        f"the candidate {', '.join(map(shown_class, ours))}"
+    )
+    target = holdout.frame[holdout.schema.target]
+    unseen = target[~target.isin(theirs)]
+    if not len(unseen):
+        return f"{production} was trained on other classes ({classes}): {INCOMPARABLE}"
+    label = unseen.iloc[0]
+    return (
+        f"{holdout.path}: column {target.name!r} has class {shown_class(label)} "
+        f"({int(target.eq(label).sum())} rows) that {production} was never trained on "
+        f"({classes}): {INCOMPARABLE}"
+    )
+
+
+def production_check(
+    value: float, baseline: float, version: str, params: GateParams, test: stats.PairedTest | None
+) -> Check:
+    """Passes unless the candidate is worse than production by more than max_regression;
+    with a paired test, only when it is so with the test's confidence."""
+    margin = params.max_regression
+    threshold = baseline - margin if params.greater_is_better else baseline + margin
+    regression = stats.regression_amount(value, baseline, params.greater_is_better)
+    beyond = stats.exceeds(regression, margin)
+    worse = test.worse if test is not None else beyond
+    relation = "meets"
+    if beyond:
+        relation = "is below" if params.greater_is_better else "is above"
+    detail = (
+        f"{params.metric} {value:.4f} vs production {version} {baseline:.4f}: {relation} "
+        f"the threshold {threshold:.4f} (max_regression {margin})"
+    )
+    if test is not None:
+        detail += f"; {test.detail}"
+    return Check("max_regression", not worse, value, threshold, detail)
+
+
+def paired_test(
+    params: GateParams, candidate: Predictions, production: Predictions
+) -> stats.PairedTest | None:
+    y_true = candidate.y_true.to_numpy()
+    if params.test == "mcnemar":
+        return stats.mcnemar(
+            candidate.y_pred == y_true,
+            production.y_pred == y_true,
+            max_regression=params.max_regression,
+            alpha=params.alpha,
+        )
+    if params.test != "bootstrap":
+        return None
+    try:
+        return bootstrap(params, y_true, candidate, production)
+    except ValueError as exc:
+        raise ProjectError(f"params.yaml: gate.test: bootstrap of {params.metric}: {exc}") from None
+
+
+def bootstrap(
+    params: GateParams, y_true: np.ndarray, candidate: Predictions, production: Predictions
+) -> stats.PairedTest:
+    return stats.paired_bootstrap(
+        metric_on_rows(params.metric, y_true, candidate),
+        metric_on_rows(params.metric, y_true, production),
+        len(y_true),
+        greater_is_better=params.greater_is_better,
+        max_regression=params.max_regression,
+        alpha=params.alpha,
+        n_resamples=params.n_resamples,
+        seed=params.seed,
+    )
+
+
+def metric_on_rows(metric: str, y_true: np.ndarray, predictions: Predictions):
+    y_pred, proba = np.asarray(predictions.y_pred), predictions.proba
+
+    def score(rows: np.ndarray) -> float:
+        rows_proba = None if proba is None else proba[rows]
+        return stats.metric_value(
+            metric, y_true[rows], y_pred[rows], rows_proba, predictions.classes
+        )
+
+    return score

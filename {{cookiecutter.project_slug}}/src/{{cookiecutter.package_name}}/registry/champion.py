@@ -1,0 +1,101 @@
+"""The production model (the champion) for the gate: which version the tags put in
+production, and its weights, read at its commit and verified.
+
+The weights are read through DVC (the local cache first, then the DVC remote) and checked
+against the sha256 recorded in the version's manifest before they are loaded, so a
+corrupted cache or a tampered remote object can never become the yardstick.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sklearn.base import BaseEstimator
+
+from ..errors import ProjectError
+from ..gate import Candidate, Production
+from ..model_io import MODEL_FILE, SIGNATURE_FILE, load_trusted
+from ..storage_errors import read_cause
+from .errors import RegistryError
+from .store import Version, load_registry
+
+PRODUCTION = "production"
+
+
+def production_version(repo_dir: Path, model: str) -> Version | None:
+    """The version the tags put in production now; None without one (or without git)."""
+    try:
+        registry = load_registry(repo_dir)
+    except RegistryError:
+        return None  # not a git repository: there is no registry, hence no production
+    return registry.stage_version(model, PRODUCTION)
+
+
+def load_production(repo_dir: Path, model: str) -> Production | None:
+    """The version in production now, loaded and verified; None when there is none."""
+    version = production_version(repo_dir, model)
+    return as_production(repo_dir, version) if version is not None else None
+
+
+def as_production(repo_dir: Path, version: Version) -> Production:
+    """``version`` as the gate's yardstick, loaded from its commit and verified."""
+    weights = load_weights(repo_dir, version)
+    return Production(weights.model, version.model, version.version, version.commit, weights.sha256)
+
+
+def load_candidate(repo_dir: Path, version: Version) -> Candidate:
+    """A registered version as promote's candidate, loaded from its commit like production."""
+    weights = load_weights(repo_dir, version)
+    identity = {"version": version.version, "commit": version.commit}
+    identity["weights_sha256"] = weights.sha256
+    return Candidate(weights.model, f"{version.model} {version.version}", identity)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A version's model, loaded from its verified ``model.skops``."""
+
+    model: BaseEstimator
+    sha256: str
+
+
+def load_weights(repo_dir: Path, version: Version) -> Weights:
+    """``model.skops`` and ``signature.json`` of ``version`` at its commit, both
+    sha256-checked against its manifest, then the model loaded with the explicit
+    trusted-types list."""
+    label = f"{version.model} {version.version} (commit {version.commit[:12]})"
+    artifact = version.manifest.get("artifact") or {}
+    files = artifact.get("files") or {}
+    expected = {
+        name: (files.get(name) or {}).get("sha256") for name in (MODEL_FILE, SIGNATURE_FILE)
+    }
+    if not artifact.get("path") or not all(expected.values()):
+        raise ProjectError(f"{label}: tag {version.tag} has no artifact sha256 in its manifest")
+    contents = read_at_commit(repo_dir, version.commit, artifact["path"], list(expected), label)
+    for name, data in contents.items():
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != expected[name]:
+            raise ProjectError(
+                f"{label}: {artifact['path']}/{name} has sha256 {actual[:12]}…, its manifest "
+                f"says {expected[name][:12]}…: refusing tampered or corrupted weights"
+            )
+    model = load_trusted(contents[MODEL_FILE], f"{label} {artifact['path']}/{MODEL_FILE}")
+    return Weights(model, expected[MODEL_FILE])
+
+
+def read_at_commit(
+    repo_dir: Path, commit: str, folder: str, names: list[str], label: str
+) -> dict[str, bytes]:
+    """Files of a DVC-tracked folder as of ``commit`` (cache, then remote)."""
+    from dvc.api import DVCFileSystem  # dvc is slow to import; only loading weights needs it
+
+    fs = None
+    try:
+        fs = DVCFileSystem(str(repo_dir), rev=commit)
+        return {name: fs.read_bytes(f"{folder}/{name}") for name in names}
+    except Exception as exc:  # dvc raises many types (scm, config, storage); all mean "cannot"
+        raise ProjectError(
+            f"{label}: cannot load its weights {folder}: {read_cause(exc, fs)}"
+        ) from None

@@ -1,0 +1,137 @@
+"""``registry check``: the gate's verdict for the work tree's candidate (HEAD's, once
+committed and reproduced) against the version in production now. It writes nothing.
+
+The gate stage records a verdict about the production of the moment it ran
+(``reports/gate.json``); production moves with every promotion and rollback, so the
+registry judges again whenever it matters: ``check`` (what CI runs), ``register`` and
+``promote`` all call the same gate core with production looked up now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from ..gate import GateResult, judge
+from ..gate.inputs import load_inputs, workspace_candidate
+from . import gitutil
+from .champion import as_production, load_candidate, load_production
+from .errors import RegistryError
+from .store import Version
+
+REPORT = "reports/gate.json"
+IDENTITY = ("version", "commit", "weights_sha256")
+
+
+def current_verdict(project_dir: Path, model: str) -> GateResult:
+    """The gate's verdict on ``models/<model>`` of the work tree against production now."""
+    params, holdout = load_inputs(project_dir)
+    candidate = workspace_candidate(project_dir, model)
+    return judge(candidate, load_production(project_dir, model), holdout, params)
+
+
+def promotion_verdict(
+    project_dir: Path, candidate: Version, production: Version | None
+) -> GateResult:
+    """Promote's gate: the registered version ``candidate`` against ``production`` (the
+    version in production at this moment, or None), both loaded from their commits and
+    sha256-verified, both scored on the project's current hold-out set."""
+    params, holdout = load_inputs(project_dir)
+    contender = load_candidate(project_dir, candidate)
+    champion = as_production(project_dir, production) if production is not None else None
+    return judge(contender, champion, holdout, params)
+
+
+def recorded_production(project_dir: Path) -> dict[str, str] | None:
+    """The production ({version, commit, weights_sha256}) the verdict recorded in
+    reports/gate.json was computed against; None if nothing was in production then."""
+    production = read_report(project_dir).get("production")
+    if production is None:
+        return None
+    if not isinstance(production, dict) or not all(
+        isinstance(production.get(key), str) for key in IDENTITY
+    ):
+        raise RegistryError(f"{REPORT}: production must be null or hold {', '.join(IDENTITY)}")
+    return {key: production[key] for key in IDENTITY}
+
+
+def read_report(project_dir: Path) -> dict[str, Any]:
+    path = Path(project_dir) / REPORT
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RegistryError(f"{REPORT} not found: run dvc repro first") from None
+    except (OSError, ValueError) as exc:
+        raise RegistryError(f"{REPORT}: cannot be read ({exc})") from None
+    if not isinstance(record, dict) or "production" not in record:
+        raise RegistryError(f"{REPORT}: no 'production' key: run dvc repro -f -s gate")
+    return record
+
+
+def staleness(project_dir: Path, result: GateResult) -> str | None:
+    """Says so when the recorded verdict was computed against another production."""
+    try:
+        recorded = recorded_production(project_dir)
+    except RegistryError as exc:
+        return f"no recorded verdict to compare with ({exc})"
+    if recorded == result.production:
+        return None
+    then = shown_production(recorded)
+    now = shown_production(result.production)
+    return (
+        f"the verdict recorded in {REPORT} was computed against {then}, production is now "
+        f"{now}: `dvc repro -f -s gate` records it again"
+    )
+
+
+def shown_production(production: dict[str, str] | None) -> str:
+    if production is None:
+        return "no production"
+    return f"production {production['version']} (commit {production['commit'][:8]})"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """No arguments beyond the shared ``-C``, ``--model`` and ``--json``."""
+
+
+def run(args: argparse.Namespace) -> None:
+    result = current_verdict(args.repo, args.model)
+    stale = staleness(args.repo, result)
+    if args.json:
+        print(json.dumps(as_json(result, stale)))
+    elif result.passed:
+        print(result.summary() + (f"\nnote: {stale}" if stale else ""))
+    else:
+        print(verdict_text(result) + (f"\nnote: {stale}" if stale else ""))
+    if not result.passed:
+        raise RegistryError(
+            f"gate rejected models/{args.model} ({head_label(args.repo)}): {result.details()}"
+        )
+
+
+def head_label(repo: Path) -> str:
+    try:
+        return f"HEAD {gitutil.head_commit(repo)[:8]}"
+    except RegistryError:  # no commit yet, or not a git repository
+        return "no commit"
+
+
+def as_json(result: GateResult, stale: str | None) -> dict[str, Any]:
+    return {
+        "passed": result.passed,
+        "summary": result.summary(),
+        "metrics": result.to_metrics(),
+        "verdict": result.to_record(),
+        "recorded_verdict_stale": stale,
+    }
+
+
+def verdict_text(result: GateResult) -> str:
+    """The whole verdict, one check a line."""
+    against = shown_production(result.production)
+    lines = [f"gate failed against {against}, on {result.holdout['path']}:"]
+    for check in result.checks:
+        lines.append(f"  {'pass' if check.passed else 'FAIL'} {check.name}: {check.detail}")
+    return "\n".join(lines)
