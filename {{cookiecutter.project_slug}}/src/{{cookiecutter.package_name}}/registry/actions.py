@@ -21,7 +21,8 @@ from .semver import FIRST_VERSION, SemVer
 from .store import Registry, Version, iso_utc, load_registry
 
 ALWAYS_GATED = ("production",)
-GATE_FILE = "metrics/gate.json"  # the gate stage's verdict
+GATE_REPORT = "reports/gate.json"  # the gate stage's verdict (a model without one has no gate)
+PRODUCTION = "production"
 STAGE_EVENT_SCHEMA = 1
 
 Body = tuple[str, dict[str, Any]]
@@ -42,15 +43,18 @@ def register(
         )
     require_up_to_date(repo)
     scope = model_scope(repo, model, read_yaml(repo / "dvc.lock"))
-    if scope.keeps_path(GATE_FILE):  # a model no gate stage measures has no verdict to pass
-        require_gate_passed(repo)
+    # a model no gate stage measures has no verdict to pass
+    fresh = verdict_now(repo, registry, model) if scope.keeps_path(GATE_REPORT) else None
     author = gitutil.user_identity(repo)
     path = artifact_path(repo, model)
     ensure_on_remote(repo, path, commit, f"{model} {new_version}")
 
     def body(when: int) -> Body:
         manifest = build_manifest(repo, model, new_version, commit, author, iso_utc(when))
-        return f"Register {model} {new_version}", scoped(manifest, scope, GATE_FILE)
+        if fresh is not None:  # the gate stage's verdict was about another production
+            manifest["gate"] = fresh.to_record()
+            manifest["metrics"] = {**manifest["metrics"], "gate": fresh.to_metrics()}
+        return f"Register {model} {new_version}", scoped(manifest, scope, GATE_REPORT)
 
     tag = grammar.version_tag(model, new_version)
     remote = write_tag(repo, registry, model, tag, commit, body, push)
@@ -61,6 +65,32 @@ def register(
         "tag": tag,
         "pushed_to": remote,
     }
+
+
+def verdict_now(repo: Path, registry: Registry, model: str):
+    """None if the recorded verdict holds; the gate's fresh verdict if production moved
+    since the gate stage ran (a promotion or rollback since), refusing a rejection."""
+    from .check import current_verdict, recorded_production, shown_production
+
+    now = registry.stage_version(model, PRODUCTION)
+    recorded = recorded_production(repo)
+    if same_version(recorded, now):
+        require_gate_passed(repo)
+        return None
+    fresh = current_verdict(repo, model)
+    if not fresh.passed:
+        raise RegistryError(
+            f"gate rejected HEAD against {shown_production(fresh.production)} (its recorded "
+            f"verdict was against {shown_production(recorded)}): {fresh.details()}; not registering"
+        )
+    return fresh
+
+
+def same_version(recorded: dict[str, str] | None, now: Version | None) -> bool:
+    """Tags never move, so the same version at the same commit is the same production."""
+    if recorded is None or now is None:
+        return recorded is None and now is None
+    return (recorded["version"], recorded["commit"]) == (now.version, now.commit)
 
 
 def next_version(registry: Registry, model: str, requested: str | None, bump: str | None) -> SemVer:

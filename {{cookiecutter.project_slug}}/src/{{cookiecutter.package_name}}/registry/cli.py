@@ -22,7 +22,6 @@ from typing import Any, NoReturn
 from ..errors import ProjectError
 from . import MODEL_NAME, render
 from .errors import RegistryError
-from .models import require_known_model
 from .semver import SemVer
 from .store import Registry, load_registry
 
@@ -213,7 +212,10 @@ def written(result: dict, what: str) -> str:
 def model_registry(args: argparse.Namespace) -> Registry:
     """The tags, once ``--model`` is known to name a model of the project."""
     registry = load_registry(args.repo)
-    require_known_model(args.repo, args.model, registry.models())
+    if args.model not in registry.models():  # only then read dvc.yaml (yaml is slow to load)
+        from .models import require_known_model
+
+        require_known_model(args.repo, args.model, registry.models())
     return registry
 
 
