@@ -167,8 +167,9 @@ def test_a_verdict_recorded_against_another_production_is_judged_again(trained, 
     before = tags(project)
     refused = one_error(registry(project, "register", check=False))
     assert re.fullmatch(
-        r"error: gate rejected HEAD against production v1\.0\.0 \(commit [0-9a-f]{8}\) \(its "
-        r"recorded verdict was against no production\): accuracy 0\.94\d+ is .*; not registering",
+        r"error: HEAD's gate verdict was recorded against no production; re-checked against "
+        r"production v1\.0\.0 \(commit [0-9a-f]{8}\): gate failed: accuracy 0\.9441 vs "
+        r"production v1\.0\.0 0\.9860: .*\(max_regression 0\.02\); not registering",
         refused,
     ), refused
     assert tags(project) == before

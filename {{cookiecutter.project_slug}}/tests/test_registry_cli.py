@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -475,3 +477,50 @@ def test_an_unknown_model_is_refused_naming_the_known_ones(capsys, repo, command
         "error: unknown model 'classifer': not in dvc.yaml's artifacts nor in the tags "
         f"(known models: {', '.join(sorted([MODEL_NAME, 'other']))})\n"
     )
+
+
+def remote_files(repo: Path) -> dict[str, bytes]:
+    remote = repo.parent / "dvc-remote"
+    files = (p for p in remote.rglob("*") if p.is_file())
+    return {p.relative_to(remote).as_posix(): p.read_bytes() for p in files}
+
+
+def test_register_refuses_without_a_dvc_remote(capsys, repo):
+    retrain(repo, 0.95)
+    subprocess.run(
+        [sys.executable, "-m", "dvc", "remote", "remove", "--local", "storage"],
+        cwd=repo, env=tool_env(), check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "dvc", "remote", "remove", "storage"],
+        cwd=repo, env=tool_env(), check=True, capture_output=True,
+    )  # fmt: skip
+    git(repo, "commit", "-qam", "no DVC remote")
+    err = refused(capsys, repo, "register")
+    assert err == (
+        f"error: cannot put the weights of {MODEL_NAME} v1.1.1 (models/{MODEL_NAME}) on a DVC "
+        "remote: none is configured (dvc remote add -d NAME URL)\n"
+    )
+
+
+def test_promote_pushes_weights_the_remote_lacks_and_refuses_weights_found_nowhere(
+    capsys, repo
+):
+    remote = repo.parent / "dvc-remote"
+    shutil.rmtree(remote)  # as if v1.0.0 and v1.1.0 had been registered before this rule
+    call_json(capsys, repo, "promote", "v1.0.0", "--stage", "staging")
+    pushed = remote_files(repo)
+    assert pushed and all(
+        hashlib.md5(body).hexdigest() in name.replace("/", "") for name, body in pushed.items()
+    )
+    shutil.rmtree(remote)
+    remote.mkdir()  # an empty remote (a missing one is named as such)
+    shutil.rmtree(repo / ".dvc" / "cache")  # v1.1.0's weights are nowhere now
+    err = refused(capsys, repo, "promote", "v1.1.0", "--stage", "staging")
+    assert re.fullmatch(
+        rf"error: cannot put the weights of {MODEL_NAME} v1\.1\.0 \(models/{MODEL_NAME}\) on DVC "
+        r"remote 'storage' \(.*dvc-remote\): 1 of its objects are neither in the local cache nor "
+        r"on the remote \([0-9a-f]{32}\.dir\): dvc push them from the machine that built it\n",
+        err,
+    ), err
+    assert remote_files(repo) == {}

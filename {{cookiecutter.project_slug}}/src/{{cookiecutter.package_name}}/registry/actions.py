@@ -80,8 +80,8 @@ def verdict_now(repo: Path, registry: Registry, model: str):
     fresh = current_verdict(repo, model)
     if not fresh.passed:
         raise RegistryError(
-            f"gate rejected HEAD against {shown_production(fresh.production)} (its recorded "
-            f"verdict was against {shown_production(recorded)}): {fresh.details()}; not registering"
+            f"HEAD's gate verdict was recorded against {shown_production(recorded)}; re-checked "
+            f"against {shown_production(fresh.production)}: {fresh.summary()}; not registering"
         )
     return fresh
 

@@ -15,10 +15,11 @@ import yaml
 
 from ..storage_errors import describe_remote, probe_remote, remote_cause
 from . import gitutil
+from .deploy import _quiet_libraries as quiet_dvc_logs  # dvc's log lines, off like deploy's
 from .errors import RegistryError
 
 # dvc's own complaint when no remote is set is three lines long and names the config file
-NO_REMOTE = "no DVC remote is configured (dvc remote add -d NAME URL)"
+NO_REMOTE = "none is configured (dvc remote add -d NAME URL)"
 
 
 def ensure_on_remote(project: Path, artifact_path: str, commit: str, label: str) -> int:
@@ -34,7 +35,8 @@ def ensure_on_remote(project: Path, artifact_path: str, commit: str, label: str)
 
 def push_or_refuse(repo: Any, artifact_path: str, commit: str, oid: str, label: str) -> int:
     try:
-        pushed, missing = push_and_check(repo, artifact_path, commit, oid)
+        with quiet_dvc_logs():  # dvc warns on stderr; the refusal below is the one line
+            pushed, missing = push_and_check(repo, artifact_path, commit, oid)
     except Exception as exc:  # dvc, fsspec, botocore…: the storage classifier names the cause
         cause = NO_REMOTE if is_no_remote(exc) else remote_cause(exc, repo)
         raise RegistryError(refusal(repo, label, artifact_path, cause)) from None
@@ -48,8 +50,8 @@ def push_or_refuse(repo: Any, artifact_path: str, commit: str, oid: str, label: 
 
 
 def refusal(repo: Any, label: str, artifact_path: str, cause: str) -> str:
-    where = describe_remote(repo)
-    return f"cannot put the weights of {label} ({artifact_path}) on DVC remote {where}: {cause}"
+    where = "a DVC remote" if cause == NO_REMOTE else f"DVC remote {describe_remote(repo)}"
+    return f"cannot put the weights of {label} ({artifact_path}) on {where}: {cause}"
 
 
 def open_dvc(project: Path) -> Any:
