@@ -503,9 +503,7 @@ def test_register_refuses_without_a_dvc_remote(capsys, repo):
     )
 
 
-def test_promote_pushes_weights_the_remote_lacks_and_refuses_weights_found_nowhere(
-    capsys, repo
-):
+def test_promote_pushes_weights_the_remote_lacks_and_refuses_weights_found_nowhere(capsys, repo):
     remote = repo.parent / "dvc-remote"
     shutil.rmtree(remote)  # as if v1.0.0 and v1.1.0 had been registered before this rule
     call_json(capsys, repo, "promote", "v1.0.0", "--stage", "staging")

@@ -8,6 +8,9 @@ the remote for every object of it. Only then is the tag written.
 """
 
 import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +18,11 @@ import yaml
 
 from ..storage_errors import describe_remote, probe_remote, remote_cause
 from . import gitutil
-from .deploy import _quiet_libraries as quiet_dvc_logs  # dvc's log lines, off like deploy's
 from .errors import RegistryError
 
 # dvc's own complaint when no remote is set is three lines long and names the config file
 NO_REMOTE = "none is configured (dvc remote add -d NAME URL)"
+DVC_LOGGERS = ("dvc", "dvc_data", "dvc_objects", "dvc_s3", "dvc_http", "fsspec", "s3fs")
 
 
 def ensure_on_remote(project: Path, artifact_path: str, commit: str, label: str) -> int:
@@ -105,6 +108,21 @@ def outs_of(document: Any) -> list[dict]:
     stages = document.get("stages")
     outs = [o for s in (stages or {}).values() for o in s.get("outs") or []] if stages else []
     return [o for o in outs + (document.get("outs") or []) if isinstance(o, dict)]
+
+
+@contextmanager
+def quiet_dvc_logs() -> Iterator[None]:
+    """No dvc log line on stderr: a level on the parent loggers silences their children too
+    (``disabled`` would not: ``dvc_data.index.fetch`` warns through its parent's handler)."""
+    loggers = [logging.getLogger(name) for name in DVC_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def is_no_remote(exc: BaseException) -> bool:
