@@ -18,9 +18,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.helpers import bake_ok, dvc, git, package_of, pymod, run
+from tests.helpers import bake_ok, dvc, git, package_of, pymod, retrain, run
 
 pytestmark = pytest.mark.slow
 
@@ -130,15 +129,6 @@ def remote_objects(server, bucket: str) -> dict[str, str]:
 
 
 # --- a verdict about another production is judged again ------------------------------------
-
-
-def retrain(project: Path, c_value: float) -> None:
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    params["train"]["hyperparams"]["C"] = c_value
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    dvc(project, "repro")
-    git(project, "add", "-A")
-    git(project, "commit", "--quiet", "-m", f"retrain C={c_value}")
 
 
 def recorded_production(project: Path):

@@ -113,27 +113,25 @@ def overlaps(a: str, b: str) -> bool:
 
 def upstream(stages: dict[str, dict[str, Any]], target: str) -> set[str]:
     """The stages whose outputs the target is made from, the one producing it included."""
-    found: set[str] = set()
-    wanted = [target]
-    while wanted:
-        path = wanted.pop()
-        for name, stage in stages.items():
-            if name not in found and any(overlaps(path, out) for out in paths(stage, "outs")):
-                found.add(name)
-                wanted += paths(stage, "deps")
-    return found
+    return reachable(stages, target, via="outs", onto="deps")
 
 
 def downstream(stages: dict[str, dict[str, Any]], target: str) -> set[str]:
     """The stages that read the target, directly or through another such stage's outputs."""
+    return reachable(stages, target, via="deps", onto="outs")
+
+
+def reachable(stages: dict[str, dict[str, Any]], target: str, via: str, onto: str) -> set[str]:
+    """Stages with a ``via`` path overlapping the target, then overlapping their ``onto``
+    paths, and so on."""
     found: set[str] = set()
-    produced = [target]
-    while produced:
-        path = produced.pop()
+    pending = [target]
+    while pending:
+        path = pending.pop()
         for name, stage in stages.items():
-            if name not in found and any(overlaps(path, dep) for dep in paths(stage, "deps")):
+            if name not in found and any(overlaps(path, p) for p in paths(stage, via)):
                 found.add(name)
-                produced += paths(stage, "outs")
+                pending += paths(stage, onto)
     return found
 
 
