@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: bake a project with the defaults into a scratch folder and run the whole
 # lifecycle on the embedded default (a local DVC remote): train, gate, register, promote,
-# push, retrain (a worse candidate refused, a better one promoted), roll back, deploy from a
-# fresh clone, predict, a tampered file refused, and the registry table.
+# push, retrain (a worse experiment recorded in `dvc exp show` and refused by `registry
+# check`, a better one promoted), roll back, deploy from a fresh clone, predict, a tampered
+# file refused, and the registry table.
 set -euo pipefail
 
 DEMO_DIR=${1:-"$PWD/.demo"}
@@ -46,10 +47,11 @@ show git push -q origin main
 show registry register --push
 show registry promote v1.0.0 --stage production --reason "first model" --push
 
-step "A worse candidate (C=1e-6): the gate refuses it"
-show sed -i 's/^    C: 1.0$/    C: 1.0e-6/' params.yaml
-refused dvc repro
-show cat metrics/gate.json
+step "A worse candidate (C=0.001), as an experiment: the gate records the rejection, the registry enforces it"
+show dvc exp run -S train.hyperparams.C=0.001 -n worse
+show dvc exp show --no-pager --drop '.*' --keep 'Experiment|train.hyperparams.C|passed|candidate|baseline'
+show cat reports/gate.json
+refused registry check
 git checkout -q -- . && dvc checkout -q
 
 step "A retrained candidate (C=10), within max_regression of production: the gate lets it through"

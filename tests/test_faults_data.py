@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import bake_ok, dvc, git, pymod
-from tests.test_gate_e2e import commit_all, copy_project, gate_json, registry, set_params, tags
+from tests.test_gate_e2e import commit_all, copy_project, gate_report, registry, set_params, tags
 
 pytestmark = pytest.mark.slow
 
@@ -113,9 +113,9 @@ def new_class_line(project: Path) -> str:
 def test_gate_names_the_class_production_never_saw(project):
     """It used to crash: Target is multiclass but average='binary'."""
     before = snapshot(project)
-    line = one_error_line(pymod(project, "gate_stage", check=False))
-    assert line == f"error: gate failed: {new_class_line(project)}; see metrics/gate.json"
-    verdict = gate_json(project)
+    result = pymod(project, "gate_stage")  # a rejection is recorded: the stage succeeds
+    assert (result.stdout, result.stderr) == (f"gate rejected: {new_class_line(project)}\n", "")
+    verdict = gate_report(project)
     assert verdict["passed"] is False and verdict["baseline"] is None
     assert verdict["production"]["version"] == "v1.0.0"
     comparable = verdict["checks"][1]
@@ -123,7 +123,8 @@ def test_gate_names_the_class_production_never_saw(project):
     after = snapshot(project)
     assert after["files"].keys() == before["files"].keys() and after["tags"] == before["tags"]
     changed = {name for name, digest in before["files"].items() if after["files"][name] != digest}
-    assert changed == {f"{project.name}/metrics/gate.json"}  # the recorded verdict, only
+    recorded = {f"{project.name}/metrics/gate.json", f"{project.name}/reports/gate.json"}
+    assert changed == recorded  # the recorded verdict, only
 
 
 def test_promote_refuses_other_classes(project):
@@ -262,7 +263,7 @@ def test_gate_names_what_is_wrong_with_the_remote(project, s3_server, fault):
     shutil.rmtree(project / ".dvc" / "cache")  # production's weights must come from the remote
     before = snapshot(project)
     with enforced_credentials(s3_server) if fault == "denied" else nullcontext():
-        result = pymod(project, "gate", check=False, env=env)
+        result = pymod(project, "gate_stage", check=False, env=env)
     assert one_error_line(result) == (
         f"error: classifier v1.0.0 (commit {commit[:12]}): cannot load its weights "
         f"models/classifier: {cause}"

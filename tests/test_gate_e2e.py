@@ -1,5 +1,9 @@
-"""The production gate end to end: real bakes, real `dvc repro`, real tags written by the
-project's own registry CLI, production weights read through DVC at their commit.
+"""The production gate end to end: real bakes, real `dvc repro` and `dvc exp run` (in the
+workspace, queued and temporary), real tags written by the project's own registry CLI,
+production weights read through DVC at their commit.
+
+The gate stage records, the registry enforces: a rejected candidate is recorded (the stage
+succeeds) and `registry check`, `register` and `promote` refuse it.
 
 One project is built per module (v1.0.0 good and in production, v1.0.1 clearly worse,
 v1.0.2 a little worse) and every test works on its own copy of it.
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -36,7 +41,13 @@ def registry(project: Path, *args: str, check: bool = True):
     return pymod(project, "registry", *args, check=check)
 
 
-def gate_json(project: Path) -> dict:
+def gate_report(project: Path) -> dict:
+    """The recorded verdict's bookkeeping (summary, checks, production, hold-out)."""
+    return json.loads((project / "reports" / "gate.json").read_text())
+
+
+def gate_metrics(project: Path) -> dict:
+    """The recorded verdict's numbers (declared as DVC metrics)."""
     return json.loads((project / "metrics" / "gate.json").read_text())
 
 
@@ -49,7 +60,7 @@ def train_and_register(project: Path, message: str, **train) -> dict:
     if train:
         set_params(project, "train", hyperparams=train)
     dvc(project, "repro")
-    verdict = gate_json(project)
+    verdict = gate_report(project)
     commit_all(project, message)
     registry(project, "register")
     return verdict
@@ -109,7 +120,7 @@ def test_equal_candidate_passes_and_a_noop_repro_keeps_the_tree_clean(project):
     set_params(project, "train", hyperparams={"C": 1.0})
     set_params(project, "gate", min_value=0.8)
     dvc(project, "repro")
-    verdict = gate_json(project)
+    verdict = gate_report(project)
     assert verdict["passed"] is True
     assert verdict["candidate"] == verdict["baseline"]  # the very same weights
     production = verdict["production"]
@@ -126,17 +137,28 @@ def test_equal_candidate_passes_and_a_noop_repro_keeps_the_tree_clean(project):
     assert git(project, "status", "--porcelain").stdout == ""
 
 
-def test_clearly_worse_candidate_fails_repro_and_is_refused_promotion(project, champion_project):
+def test_clearly_worse_candidate_is_recorded_and_refused(project, champion_project):
     worse = champion_project["worse_gate"]
     assert worse["production"] is None  # it was registered before anything was in production
     set_params(project, "train", hyperparams={"C": 1e-6})
-    failed = dvc(project, "repro", check=False)
-    assert failed.returncode != 0
-    verdict = gate_json(project)
-    assert verdict["passed"] is False
+    ran = dvc(project, "repro")  # the stage records the rejection and succeeds
+    assert "gate rejected: accuracy 0.6294 vs production v1.0.0 0.9860" in ran.stdout
+    verdict = gate_report(project)
+    assert verdict["passed"] is False and gate_metrics(project)["passed"] is False
     (check,) = [c for c in verdict["checks"] if c["name"] == "max_regression"]
     assert check["passed"] is False and check["value"] < check["threshold"] - 0.3
     print(f"C=1e-6 accuracy {verdict['candidate']:.4f} vs production {verdict['baseline']:.4f}")
+
+    checked = registry(project, "check", check=False)  # what CI runs
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr
+    (line,) = checked.stderr.splitlines()
+    assert re.fullmatch(
+        r"error: gate rejected models/classifier \(HEAD [0-9a-f]{8}, work tree modified\): "
+        r"accuracy 0\.6294 vs production v1\.0\.0 0\.9860: is below the threshold 0\.9660 "
+        r"\(max_regression 0\.02\)",
+        line,
+    )
+    assert "FAIL max_regression" in checked.stdout
 
     before = tags(project)
     refused = registry(project, "promote", "v1.0.1", "--stage", "production", check=False)
@@ -175,10 +197,12 @@ def test_forced_promotion_records_the_reason_and_the_failed_numbers(project):
 )
 def test_a_small_difference(project, max_regression, test, passes):
     set_params(project, "gate", max_regression=max_regression, test=test)
-    result = pymod(project, "gate", check=False)
-    assert (result.returncode == 0) is passes, result.stderr
-    verdict = gate_json(project)
-    assert verdict["passed"] is passes
+    result = pymod(project, "gate_stage")  # a rejection is recorded: the stage succeeds
+    assert result.stdout.startswith("gate passed: " if passes else "gate rejected: ")
+    verdict = gate_report(project)
+    assert verdict["passed"] is passes and gate_metrics(project)["passed"] is passes
+    if test != "none":
+        assert gate_metrics(project)["p_value"] == verdict["test_result"]["p_value"]
     assert verdict["baseline"] - verdict["candidate"] == pytest.approx(1 / 143)
     if test == "none":
         assert verdict["test_result"] is None
@@ -193,9 +217,9 @@ def test_a_small_difference(project, max_regression, test, passes):
 def test_production_weights_are_read_from_the_remote_when_the_cache_lacks_them(project):
     shutil.rmtree(project / ".dvc" / "cache")
     started = time.perf_counter()
-    pymod(project, "gate")
+    pymod(project, "gate_stage")
     print(f"gate with production fetched from the remote: {time.perf_counter() - started:.1f}s")
-    assert gate_json(project)["production"]["version"] == "v1.0.0"
+    assert gate_report(project)["production"]["version"] == "v1.0.0"
 
 
 def test_missing_production_weights_name_the_version(project, tmp_path):
@@ -203,7 +227,7 @@ def test_missing_production_weights_name_the_version(project, tmp_path):
     empty = tmp_path / "empty-remote"
     empty.mkdir()
     dvc(project, "remote", "modify", "--local", "storage", "url", str(empty))
-    result = pymod(project, "gate", check=False)
+    result = pymod(project, "gate_stage", check=False)
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error: classifier v1.0.0 (commit ")
@@ -232,7 +256,7 @@ def test_tampered_production_weights_are_refused(project):
     weights.write_bytes(bytes(data))
 
     for result in (
-        pymod(project, "gate", check=False),
+        pymod(project, "gate_stage", check=False),
         registry(project, "promote", "v1.0.2", "--stage", "production", check=False),
     ):
         assert result.returncode != 0
@@ -242,7 +266,7 @@ def test_tampered_production_weights_are_refused(project):
 
 def test_mcnemar_needs_accuracy(project):
     set_params(project, "gate", metric="f1", test="mcnemar")
-    result = pymod(project, "gate", check=False)
+    result = pymod(project, "gate_stage", check=False)
     assert result.returncode == 1
     assert result.stderr.startswith("error: params.yaml: gate.test: mcnemar")
 
@@ -256,14 +280,13 @@ def test_regression_with_a_lower_is_better_metric(cookies):
 
     set_params(project, "train", hyperparams={"alpha": 1.2})  # a hair different: passes
     dvc(project, "repro")
-    close = gate_json(project)
+    close = gate_report(project)
     assert close["passed"] is True and close["production"]["version"] == "v1.0.0"
     assert abs(close["candidate"] - close["baseline"]) < 1.0
 
     set_params(project, "train", hyperparams={"alpha": 1000.0})  # far too smooth: fails
-    failed = dvc(project, "repro", check=False)
-    assert failed.returncode != 0
-    verdict = gate_json(project)
+    dvc(project, "repro")  # recorded, not raised
+    verdict = gate_report(project)
     (check,) = [c for c in verdict["checks"] if c["name"] == "max_regression"]
     assert check["threshold"] == pytest.approx(verdict["baseline"] + 1.0)
     assert check["passed"] is False and check["value"] > check["threshold"]
@@ -271,8 +294,66 @@ def test_regression_with_a_lower_is_better_metric(cookies):
     print(f"rmse {verdict['candidate']:.2f} vs production {verdict['baseline']:.2f}")
 
     set_params(project, "gate", test="bootstrap")
-    assert pymod(project, "gate", check=False).returncode == 1
-    assert gate_json(project)["test_result"]["p_value"] < 0.05
+    assert pymod(project, "gate_stage").stdout.startswith("gate rejected: ")
+    assert gate_report(project)["test_result"]["p_value"] < 0.05
     set_params(project, "gate", test="mcnemar")
-    wrong = pymod(project, "gate", check=False)
+    wrong = pymod(project, "gate_stage", check=False)
     assert wrong.returncode == 1 and "params.yaml: gate.test: mcnemar" in wrong.stderr
+
+
+# --- the gate stage records, the registry enforces: sweeps, promotion, CI ---------------
+
+BELOW = 0.001  # accuracy 0.9161: above the floor, 7 points below production's 0.9860
+
+
+def experiments_gate(project: Path) -> dict[str, dict]:
+    """Each experiment's metrics/gate.json as `dvc exp show --json` records it, by name."""
+    recorded = {}
+    for row in json.loads(dvc(project, "exp", "show", "--json").stdout):
+        for experiment in row.get("experiments") or []:
+            for rev in experiment["revs"]:
+                recorded[rev["name"]] = rev["data"]["metrics"]["metrics/gate.json"]["data"]
+    return recorded
+
+
+def test_a_sweep_is_judged_against_production_queued_temporary_or_not(project):
+    """Queued and --temp experiments run in a copy without the tags: the gate finds them
+    through DVC_ROOT (the repository they were started from), and a rejection is recorded
+    (the stage succeeds), never lost."""
+    started = time.perf_counter()
+    dvc(project, "exp", "run", "--queue", "-S", f"train.hyperparams.C={BELOW}", "-n", "below")
+    dvc(project, "exp", "run", "--queue", "-S", "train.hyperparams.C=1.0", "-n", "same")
+    dvc(project, "exp", "run", "--run-all")
+    dvc(project, "exp", "run", "--temp", "-S", f"train.hyperparams.C={BELOW}", "-n", "temp")
+    print(f"two queued and one temporary experiment: {time.perf_counter() - started:.0f}s")
+    recorded = experiments_gate(project)
+    production = recorded["same"]["baseline"]
+    assert recorded["same"]["passed"] is True and recorded["same"]["candidate"] == production
+    assert recorded["below"]["passed"] is False and recorded["below"]["baseline"] == production
+    assert recorded["temp"] == recorded["below"]
+
+    set_params(project, "train", hyperparams={"C": BELOW})
+    dvc(project, "repro")  # the same params in the work tree: the same verdict
+    assert gate_metrics(project) == recorded["below"]
+    assert gate_report(project)["production"]["version"] == "v1.0.0"
+
+
+def test_after_a_promotion_a_noop_repro_changes_nothing(project):
+    """The verdict recorded at HEAD is about the production of its time; `registry check`
+    judges again against production now, and says the record is stale."""
+    registry(project, "promote", "v1.0.2", "--stage", "production")
+    assert "Running stage" not in dvc(project, "repro").stdout
+    assert git(project, "status", "--porcelain").stdout == ""
+
+    checked = registry(project, "check")
+    summary, note = checked.stdout.splitlines()
+    assert summary.startswith("gate passed: ") and "vs production v1.0.2" in summary
+    assert note.startswith(
+        "note: the verdict recorded in reports/gate.json was computed against no production; "
+        "production is now v1.0.2 (commit "
+    )
+    assert git(project, "status", "--porcelain").stdout == ""  # check writes nothing
+
+    shown = json.loads(dvc(project, "metrics", "show", "--json").stdout)
+    values = [value for file in shown[""]["data"].values() for value in file["data"].values()]
+    assert values and all(isinstance(value, (bool, int, float)) for value in values), shown

@@ -276,7 +276,6 @@ def test_incomparable_production_is_a_recorded_failed_check(classification_proje
     assert result.to_metrics() == {
         "passed": False,
         "candidate": result.candidate,
-        "baseline": None,
         "min_value": params.min_value,
         "max_regression": params.max_regression,
     }

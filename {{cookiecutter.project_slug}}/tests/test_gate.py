@@ -25,7 +25,7 @@ def test_passing_gate_writes_a_deterministic_verdict(trained, task):
     metrics, report = verdict_files(trained)
     assert metrics["passed"] is True and report["passed"] is True and result.passed
     assert report["metric"] == ("accuracy" if task == "classification" else "r2")
-    assert metrics["baseline"] is None and report["production"] is None
+    assert "baseline" not in metrics and report["production"] is None
     evaluation = json.loads(ProjectPaths(trained).evaluation_json.read_text())
     assert metrics["candidate"] == evaluation[report["metric"]] == report["candidate"]
     assert [check["name"] for check in report["checks"]] == ["min_value"]
@@ -43,8 +43,9 @@ def test_passing_gate_writes_a_deterministic_verdict(trained, task):
 def test_metrics_file_holds_only_numbers_and_booleans(trained):
     gate_stage.run(trained)
     metrics, _ = verdict_files(trained)
-    assert set(metrics) == {"passed", "candidate", "baseline", "min_value", "max_regression"}
-    assert all(value is None or isinstance(value, (bool, int, float)) for value in metrics.values())
+    # no baseline without production: an unknown value is left out, never null or text
+    assert set(metrics) == {"passed", "candidate", "min_value", "max_regression"}
+    assert all(isinstance(value, (bool, int, float)) for value in metrics.values())
 
 
 def test_a_rejection_is_recorded_and_the_stage_succeeds(trained):
@@ -99,13 +100,19 @@ def test_without_a_production_tag_only_the_floor_applies(trained):
     assert [check.name for check in result.checks] == ["min_value"]
 
 
-def test_dvc_root_names_where_production_is(trained, tmp_path, monkeypatch):
-    """Queued and temporary experiments run in a copy without tags: DVC_ROOT (set by DVC
-    for every stage) is the repository they were started from."""
+def test_dvc_root_names_where_production_is(trained, tmp_path_factory, monkeypatch):
+    """Queued and temporary experiments run in a copy without tags, under the original
+    repository's .dvc/tmp/exps: DVC_ROOT (DVC sets it for every stage) leads there."""
     monkeypatch.delenv("DVC_ROOT", raising=False)
     assert gate_stage.origin_repo(trained) == trained
-    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
-    assert gate_stage.origin_repo(trained) == tmp_path
-    monkeypatch.setenv("DVC_ROOT", str(tmp_path / "gone"))
-    with pytest.raises(ProjectError, match="^DVC_ROOT .*gone: not a folder"):
-        gate_stage.origin_repo(trained)
+    monkeypatch.setenv("DVC_ROOT", str(trained))
+    assert gate_stage.origin_repo(trained) == trained.resolve()
+    origin = tmp_path_factory.mktemp("origin")
+    copy = origin / ".dvc" / "tmp" / "exps" / "standalone" / "tmpabc"
+    copy.mkdir(parents=True)
+    monkeypatch.setenv("DVC_ROOT", str(origin))
+    assert gate_stage.origin_repo(copy) == origin.resolve()
+    for elsewhere in (origin / "gone", origin):  # left over in a shell: never trusted
+        monkeypatch.setenv("DVC_ROOT", str(elsewhere))
+        with pytest.raises(ProjectError, match="^DVC_ROOT .* is neither this project nor"):
+            gate_stage.origin_repo(trained)

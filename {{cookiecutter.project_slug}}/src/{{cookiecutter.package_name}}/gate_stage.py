@@ -25,18 +25,28 @@ from .gate import GateResult, judge
 from .gate.inputs import load_inputs, workspace_candidate
 from .registry.champion import load_production
 
+# Where `dvc exp run --queue` and `--temp` copy the repository (dvc.repo.experiments).
+EXPERIMENT_COPIES = Path(".dvc") / "tmp" / "exps"
+
 
 def origin_repo(project_dir: Path) -> Path:
     """Where production's tags are: the repository ``dvc exp run`` was started from
-    (DVC_ROOT, which DVC sets for every stage), else the project itself."""
+    (DVC_ROOT, which DVC sets for every stage), else the project itself.
+
+    DVC_ROOT is trusted only where DVC would set it: the project itself, or the repository
+    whose ``.dvc/tmp/exps`` holds this copy; one left over in a shell elsewhere would
+    silently compare with another project's production.
+    """
     root = os.environ.get("DVC_ROOT")
     if not root:
         return project_dir
-    if not Path(root).is_dir():
-        raise ProjectError(
-            f"DVC_ROOT {root}: not a folder (the gate reads production's tags there)"
-        )
-    return Path(root)
+    origin, here = Path(root).resolve(), project_dir.resolve()
+    if here == origin or here.is_relative_to(origin / EXPERIMENT_COPIES):
+        return origin
+    raise ProjectError(
+        f"DVC_ROOT {root} is neither this project nor the repository whose experiment runs "
+        "here (the gate reads production's tags there): unset it"
+    )
 
 
 def run(project_dir: Path) -> GateResult:

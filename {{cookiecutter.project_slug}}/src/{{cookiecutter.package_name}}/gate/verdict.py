@@ -59,17 +59,17 @@ class GateResult:
         return f"gate {'passed' if self.passed else 'failed'}: {self.details()}"
 
     def to_metrics(self) -> dict[str, Any]:
-        """metrics/gate.json: numbers and booleans (null where unknown), nothing else."""
+        """metrics/gate.json: numbers and booleans, nothing else (an unknown value, like
+        the baseline without production, is left out)."""
         numbers = {
             "passed": self.passed,
             "candidate": self.candidate,
             "baseline": self.baseline,
             "min_value": self.params.min_value,
             "max_regression": self.params.max_regression,
+            "p_value": self.test.p_value if self.test is not None else None,
         }
-        if self.test is not None:
-            numbers["p_value"] = self.test.p_value
-        return numbers
+        return {key: value for key, value in numbers.items() if value is not None}
 
     def to_record(self) -> dict[str, Any]:
         """reports/gate.json, and the ``gate`` of a manifest or a promotion tag."""

@@ -78,18 +78,21 @@ def staleness(project_dir: Path, result: GateResult) -> str | None:
         return f"no recorded verdict to compare with ({exc})"
     if recorded == result.production:
         return None
-    then = shown_production(recorded)
-    now = shown_production(result.production)
     return (
-        f"the verdict recorded in {REPORT} was computed against {then}, production is now "
-        f"{now}: `dvc repro -f -s gate` records it again"
+        f"the verdict recorded in {REPORT} was computed against "
+        f"{shown_production(recorded)}; production is now {shown_version(result.production)}: "
+        "`dvc repro -f -s gate` records it again"
     )
 
 
 def shown_production(production: dict[str, str] | None) -> str:
+    return f"production {shown_version(production)}" if production else "no production"
+
+
+def shown_version(production: dict[str, str] | None) -> str:
     if production is None:
-        return "no production"
-    return f"production {production['version']} (commit {production['commit'][:8]})"
+        return "none"
+    return f"{production['version']} (commit {production['commit'][:8]})"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -97,14 +100,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    """Print the verdict (one line when it passes); a rejection is an error, exit 1."""
     result = current_verdict(args.repo, args.model)
-    stale = staleness(args.repo, result)
+    note = staleness(args.repo, result)
     if args.json:
-        print(json.dumps(as_json(result, stale)))
-    elif result.passed:
-        print(result.summary() + (f"\nnote: {stale}" if stale else ""))
+        print(json.dumps(as_json(result, note)))
     else:
-        print(verdict_text(result) + (f"\nnote: {stale}" if stale else ""))
+        text = result.summary() if result.passed else verdict_text(result)
+        print(text + (f"\nnote: {note}" if note else ""))
     if not result.passed:
         raise RegistryError(
             f"gate rejected models/{args.model} ({head_label(args.repo)}): {result.details()}"
@@ -112,19 +115,21 @@ def run(args: argparse.Namespace) -> None:
 
 
 def head_label(repo: Path) -> str:
+    """Which commit the work tree's candidate is, as far as git can tell."""
     try:
-        return f"HEAD {gitutil.head_commit(repo)[:8]}"
+        head = f"HEAD {gitutil.head_commit(repo)[:8]}"
+        return f"{head}, work tree modified" if gitutil.dirty_paths(repo) else head
     except RegistryError:  # no commit yet, or not a git repository
         return "no commit"
 
 
-def as_json(result: GateResult, stale: str | None) -> dict[str, Any]:
+def as_json(result: GateResult, note: str | None) -> dict[str, Any]:
     return {
         "passed": result.passed,
         "summary": result.summary(),
         "metrics": result.to_metrics(),
         "verdict": result.to_record(),
-        "recorded_verdict_stale": stale,
+        "note": note,  # the recorded verdict was computed against another production
     }
 
 
