@@ -16,6 +16,7 @@ from registry_helpers import (
     call,
     call_json,
     copy_project,
+    dvc,
     git,
     make_project,
     remote_tags,
@@ -487,14 +488,8 @@ def remote_files(repo: Path) -> dict[str, bytes]:
 
 def test_register_refuses_without_a_dvc_remote(capsys, repo):
     retrain(repo, 0.95)
-    subprocess.run(
-        [sys.executable, "-m", "dvc", "remote", "remove", "--local", "storage"],
-        cwd=repo, env=tool_env(), check=True, capture_output=True,
-    )  # fmt: skip
-    subprocess.run(
-        [sys.executable, "-m", "dvc", "remote", "remove", "storage"],
-        cwd=repo, env=tool_env(), check=True, capture_output=True,
-    )  # fmt: skip
+    dvc(repo, "remote", "remove", "--local", "storage")
+    dvc(repo, "remote", "remove", "storage")
     git(repo, "commit", "-qam", "no DVC remote")
     err = refused(capsys, repo, "register")
     assert err == (
@@ -506,6 +501,10 @@ def test_register_refuses_without_a_dvc_remote(capsys, repo):
 def test_promote_pushes_weights_the_remote_lacks_and_refuses_weights_found_nowhere(capsys, repo):
     remote = repo.parent / "dvc-remote"
     shutil.rmtree(remote)  # as if v1.0.0 and v1.1.0 had been registered before this rule
+    # and the remote moved since: v1.0.0's commit names the old one, which has its weights
+    dvc(repo, "config", "--local", "--unset", "remote.storage.url")
+    dvc(repo, "remote", "modify", "storage", "url", str(remote))
+    git(repo, "commit", "-qam", "the DVC remote moved")
     call_json(capsys, repo, "promote", "v1.0.0", "--stage", "staging")
     pushed = remote_files(repo)
     assert pushed and all(

@@ -3,9 +3,9 @@
 Each checks everything first and writes exactly one annotated tag at the end, so a
 refusal changes nothing. Register and promote first put the version's weights on the
 DVC remote (a tag is pushed to every server; weights only in this cache are not), and
-register judges HEAD again when the gate stage's verdict was about another production. With ``push`` the tag alone is pushed; if the remote
-refuses it (someone pushed that tag first) the local tag is deleted again so that
-no local tag disagrees with the remote.
+register judges HEAD again when the gate stage's verdict was about another production.
+With ``push`` the tag alone is pushed; if the remote refuses it (someone pushed that tag
+first) the local tag is deleted again so that no local tag disagrees with the remote.
 """
 
 from collections.abc import Callable
