@@ -159,7 +159,8 @@ def test_a_verdict_recorded_against_another_production_is_judged_again(trained, 
     assert re.fullmatch(
         r"error: HEAD's gate verdict was recorded against no production; re-checked against "
         r"production v1\.0\.0 \(commit [0-9a-f]{8}\): gate failed: accuracy 0\.9441 vs "
-        r"production v1\.0\.0 0\.9860: .*\(max_regression 0\.02\); not registering",
+        r"production v1\.0\.0 0\.9860: .*\(max_regression 0\.02\); not registering "
+        r"\(override with --force --reason TEXT\)",
         refused,
     ), refused
     assert tags(project) == before

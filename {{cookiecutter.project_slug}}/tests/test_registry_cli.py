@@ -521,3 +521,21 @@ def test_promote_pushes_weights_the_remote_lacks_and_refuses_weights_found_nowhe
         err,
     ), err
     assert remote_files(repo) == {}
+
+
+def test_register_force_records_why_the_gate_was_overridden(capsys, repo):
+    retrain(repo, 0.5)
+    assert "gate failed" in refused(capsys, repo, "register")
+    err = refused(capsys, repo, "register", "--force")
+    assert err == "error: --force needs --reason TEXT: say why the gate is overridden\n"
+    err = refused(capsys, repo, "register", "--reason", "why")
+    assert err == "error: register takes --reason only with --force (it says why)\n"
+    result = call_json(capsys, repo, "register", "--force", "--reason", "the classes changed")
+    manifest = call_json(capsys, repo, "show", result["version"])["manifest"]
+    assert manifest["gate_overridden"] == {
+        "reason": "the classes changed",
+        "by": "Ada Lovelace <ada@example.com>",
+    }
+    assert manifest["gate"]["passed"] is False  # the verdict it was registered despite
+    message = git(repo, "tag", "-l", "--format=%(contents:subject)", result["tag"]).stdout
+    assert message.strip() == f"Register {MODEL_NAME} v1.1.1 despite the gate: the classes changed"

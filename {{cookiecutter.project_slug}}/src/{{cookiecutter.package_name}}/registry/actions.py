@@ -31,8 +31,16 @@ Body = tuple[str, dict[str, Any]]
 
 
 def register(
-    repo: Path, model: str, version: str | None, bump: str | None, push: bool
+    repo: Path,
+    model: str,
+    version: str | None,
+    bump: str | None,
+    push: bool,
+    override: str | None = None,
 ) -> dict[str, Any]:
+    """Tag HEAD as a new version. ``override`` (``--force --reason``) registers it whatever
+    the gate says, recording why: a candidate whose classes changed can never pass a gate
+    that compares it with production."""
     registry = load_registry(repo)
     require_known_model(repo, model, registry.models())
     new_version = str(next_version(registry, model, version, bump))
@@ -46,7 +54,8 @@ def register(
     require_up_to_date(repo)
     scope = model_scope(repo, model, read_yaml(repo / "dvc.lock"))
     # a model no gate stage measures has no verdict to pass
-    fresh = verdict_now(repo, registry, model) if scope.keeps_path(GATE_REPORT) else None
+    gated = scope.keeps_path(GATE_REPORT) and override is None
+    fresh = verdict_now(repo, registry, model) if gated else None
     author = gitutil.user_identity(repo)
     path = artifact_path(repo, model)
     ensure_on_remote(repo, path, commit, f"{model} {new_version}")
@@ -56,7 +65,11 @@ def register(
         if fresh is not None:  # the gate stage's verdict was about another production
             manifest["gate"] = fresh.to_record()
             manifest["metrics"] = {**manifest["metrics"], "gate": fresh.to_metrics()}
-        return f"Register {model} {new_version}", scoped(manifest, scope, GATE_REPORT)
+        if override is not None:
+            manifest["gate_overridden"] = {"reason": override, "by": author}
+        overridden = f" despite the gate: {override}" if override is not None else ""
+        first_line = f"Register {model} {new_version}{overridden}"
+        return first_line, scoped(manifest, scope, GATE_REPORT)
 
     tag = grammar.version_tag(model, new_version)
     remote = write_tag(repo, registry, model, tag, commit, body, push)
@@ -83,7 +96,8 @@ def verdict_now(repo: Path, registry: Registry, model: str):
     if not fresh.passed:
         raise RegistryError(
             f"HEAD's gate verdict was recorded against {shown_production(recorded)}; re-checked "
-            f"against {shown_production(fresh.production)}: {fresh.summary()}; not registering"
+            f"against {shown_production(fresh.production)}: {fresh.summary()}; not registering "
+            "(override with --force --reason TEXT)"
         )
     return fresh
 
@@ -119,9 +133,7 @@ def promote(
     push: bool,
 ) -> dict[str, Any]:
     require_stage_name(stage)
-    require_text(reason)
-    if force and not (reason and reason.strip()):
-        raise RegistryError("--force needs --reason TEXT: say why the gate is overridden")
+    override_reason(force, reason)
     registry = load_registry(repo)
     require_known_model(repo, model, registry.models())
     candidate = require_active(registry, model, version)
@@ -286,6 +298,14 @@ def require_stage_name(stage: str) -> None:
             f"invalid stage name {stage!r}: use letters, digits, '-', '_', '/', "
             "starting and ending with a letter or digit (GTO's name rule)"
         )
+
+
+def override_reason(force: bool, reason: str | None) -> str | None:
+    """``--force``'s reason (None without --force), which must say something."""
+    require_text(reason)
+    if force and not (reason and reason.strip()):
+        raise RegistryError("--force needs --reason TEXT: say why the gate is overridden")
+    return reason if force else None
 
 
 def require_reason(reason: str) -> None:

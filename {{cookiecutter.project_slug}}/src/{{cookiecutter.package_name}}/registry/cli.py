@@ -79,6 +79,8 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     bump.add_argument("--version", help="explicit version vX.Y.Z (default: bump the latest)")
     bump.add_argument("--bump", choices=("major", "minor", "patch"), help="part to bump")
     sub.add_argument("--push", action="store_true", help="push the new tag")
+    sub.add_argument("--force", action="store_true", help="register despite the gate")
+    sub.add_argument("--reason", help="why the gate is overridden (needed with --force)")
 
     sub = command("promote", cmd_promote, "assign a stage to a version")
     sub.add_argument("version")
@@ -168,9 +170,12 @@ def version_arg(text: str) -> str:
 
 
 def cmd_register(args: argparse.Namespace) -> None:
-    from .actions import register
+    from .actions import override_reason, register
 
-    result = register(args.repo, args.model, args.version, args.bump, args.push)
+    if args.reason is not None and not args.force:
+        raise RegistryError("register takes --reason only with --force (it says why)")
+    override = override_reason(args.force, args.reason)
+    result = register(args.repo, args.model, args.version, args.bump, args.push, override)
     emit(args, result, written(result, f"registered {result['model']} {result['version']}"))
 
 
