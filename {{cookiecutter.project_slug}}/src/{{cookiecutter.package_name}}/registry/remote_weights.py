@@ -107,7 +107,11 @@ def artifact_oid(project: Path, artifact_path: str, commit: str, label: str) -> 
         shown = gitutil.git(project, "show", f"{commit}:{name}", check=False)
         if shown.returncode != 0:
             continue
-        for entry in outs_of(yaml.safe_load(shown.stdout)):
+        try:
+            document = yaml.safe_load(shown.stdout)
+        except yaml.YAMLError:  # a broken file at that commit tracks nothing we can name
+            continue
+        for entry in outs_of(document):
             if entry.get("path") == artifact_path and entry.get("md5"):
                 dvc3 = entry.get("hash") == DVC3_HASH
                 return str(entry["md5"]), DVC3_HASH if dvc3 else LEGACY_HASH
@@ -118,11 +122,13 @@ def artifact_oid(project: Path, artifact_path: str, commit: str, label: str) -> 
 
 
 def outs_of(document: Any) -> list[dict]:
+    """The outs of a dvc.lock (every stage's) or of a .dvc file; nothing from anything else."""
     if not isinstance(document, dict):
         return []
     stages = document.get("stages")
-    outs = [o for s in (stages or {}).values() for o in s.get("outs") or []] if stages else []
-    return [o for o in outs + (document.get("outs") or []) if isinstance(o, dict)]
+    stages = [s for s in stages.values() if isinstance(s, dict)] if isinstance(stages, dict) else []
+    outs = [out for holder in [*stages, document] for out in holder.get("outs") or []]
+    return [out for out in outs if isinstance(out, dict)]
 
 
 @contextmanager
