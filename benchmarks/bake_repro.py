@@ -1,7 +1,7 @@
 """Bake → first `dvc repro`, and a no-op `dvc repro` against `dvc status`, on the defaults.
 
 Goals: first repro ≤ 20 s wall on a 2-core machine (installs excluded); a no-op repro (which
-re-runs only the always-changed gate) ≤ 2× `dvc status` on the same project. Both commands
+runs no stage at all) ≤ 2× `dvc status` on the same project. Both commands
 run in the same session, alternately, so machine noise hits them alike; we report medians and
 the ratio.
 

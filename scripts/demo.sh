@@ -50,7 +50,6 @@ show registry promote v1.0.0 --stage production --reason "first model" --push
 step "A worse candidate (C=0.001), as an experiment: the gate records the rejection, the registry enforces it"
 show dvc exp run -S train.hyperparams.C=0.001 -n worse
 show dvc exp show --no-pager --drop '.*' --keep 'Experiment|train.hyperparams.C|passed|candidate|baseline'
-show cat reports/gate.json
 refused registry check
 git checkout -q -- . && dvc checkout -q
 

@@ -82,9 +82,10 @@ def local_tags(project: Path) -> list[str]:
 # --- the read cache ------------------------------------------------------------------
 
 
-GATES_PRODUCTION = (
-    "import sys; from pathlib import Path; from {package}.gate_stage import production_identity;"
-    " print(production_identity(Path(sys.argv[1])))"
+GATES_PRODUCTION = (  # the production the gate compares with (registry/champion.py)
+    "import sys; from pathlib import Path; from {package}.registry.champion import "
+    "production_version; from {package}.config import MODEL_NAME;"
+    " v = production_version(Path(sys.argv[1]), MODEL_NAME); print(v.version + '@' + v.commit)"
 )
 
 

@@ -14,7 +14,7 @@ with a paired test), both scored on the same hold-out rows.
 from __future__ import annotations
 
 from ..config import GateParams
-from ..scoring import predict, scores, unmeasurable
+from ..scoring import Predictions, predict, scores, unmeasurable
 from .checks import (
     comparable_check,
     floor_check,
@@ -24,6 +24,7 @@ from .checks import (
     production_check,
 )
 from .inputs import Candidate, Holdout, Production
+from .stats import PairedTest
 from .verdict import Check, GateResult
 
 __all__ = ["Candidate", "Check", "GateResult", "Holdout", "Production", "judge"]
@@ -48,18 +49,35 @@ def judge(
         return GateResult(False, candidate=None, baseline=None, checks=checks, **facts)
     predictions = predict(candidate.model, frame, schema)
     value = scores(predictions)[params.metric]
-    checks = [floor_check(value, params)]
+    floor = floor_check(value, params)
     if production is None:
-        passed = all(check.passed for check in checks)
-        note = NO_PRODUCTION
-        return GateResult(passed, candidate=value, baseline=None, checks=checks, note=note, **facts)
+        checks, note = [floor], NO_PRODUCTION
+        return GateResult(
+            floor.passed, candidate=value, baseline=None, checks=checks, note=note, **facts
+        )
+    baseline, check, test = against_production(
+        production, candidate, holdout, params, (predictions, value)
+    )
+    passed = floor.passed and check.passed
+    return GateResult(
+        passed, candidate=value, baseline=baseline, checks=[floor, check], test=test, **facts
+    )
+
+
+def against_production(
+    production: Production,
+    candidate: Candidate,
+    holdout: Holdout,
+    params: GateParams,
+    scored: tuple[Predictions, float],
+) -> tuple[float | None, Check, PairedTest | None]:
+    """Production's value, the check against it, and the paired test (if one ran);
+    ``scored`` is the candidate's predictions and its value of the metric."""
+    predictions, value = scored
     problem = incomparability(production, candidate, holdout)
     if problem is not None:
-        checks.append(comparable_check(problem))
-        return GateResult(False, candidate=value, baseline=None, checks=checks, **facts)
-    theirs = predict(production.model, frame, schema)
+        return None, comparable_check(problem), None
+    theirs = predict(production.model, holdout.frame, holdout.schema)
     baseline = scores(theirs)[params.metric]
     test = paired_test(params, predictions, theirs)
-    checks.append(production_check(value, baseline, production.version, params, test))
-    passed = all(check.passed for check in checks)
-    return GateResult(passed, candidate=value, baseline=baseline, checks=checks, test=test, **facts)
+    return baseline, production_check(value, baseline, production.version, params, test), test
