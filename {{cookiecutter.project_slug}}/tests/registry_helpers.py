@@ -122,7 +122,8 @@ def set_identity(repo: Path, name: str = "Ada Lovelace", email: str = "ada@examp
 
 
 def make_project(root: Path, model: str = MODEL_NAME) -> Path:
-    """A git + DVC repo with the toy pipeline run once and committed, plus a bare remote."""
+    """A git + DVC repo with the toy pipeline run once and committed, plus a bare remote
+    and a DVC folder remote (register puts the weights there before tagging)."""
     repo, remote = root / "project", root / "remote.git"
     repo.mkdir(parents=True)
     git(root, "init", "--quiet", "--bare", str(remote))
@@ -131,6 +132,7 @@ def make_project(root: Path, model: str = MODEL_NAME) -> Path:
     git(repo, "remote", "add", "origin", str(remote))
     dvc(repo, "init", "--quiet")
     dvc(repo, "config", "core.analytics", "false")
+    dvc(repo, "remote", "add", "--default", "storage", str(root / "dvc-remote"))
     (repo / "data" / "raw").mkdir(parents=True)
     (repo / "data" / "raw" / "dataset.csv").write_text("x,y\n1,0\n2,1\n3,0\n")
     (repo / "toy_pipeline.py").write_text(TOY_PIPELINE)
@@ -158,6 +160,8 @@ def copy_project(source: Path, root: Path) -> Path:
     shutil.copytree(source.parent, root, symlinks=True)
     repo = root / "project"
     git(repo, "remote", "set-url", "origin", str(root / "remote.git"))
+    # --local: the copy's own remote without a change to the committed .dvc/config
+    dvc(repo, "remote", "modify", "--local", "storage", "url", str(root / "dvc-remote"))
     return repo
 
 

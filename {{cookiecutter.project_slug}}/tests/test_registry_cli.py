@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -14,6 +16,7 @@ from registry_helpers import (
     call,
     call_json,
     copy_project,
+    dvc,
     git,
     make_project,
     remote_tags,
@@ -251,19 +254,49 @@ def test_query_filters_by_metric_author_since_and_stage(capsys, repo):
     assert [v["version"] for v in staged] == ["v1.0.0"]
 
 
-def test_diff_marks_changed_rows(capsys, repo):
+def test_diff_puts_changed_science_first_and_bookkeeping_last(capsys, repo):
     diff = call_json(capsys, repo, "diff", "v1.0.0", "v1.1.0")
-    changed = {f"{r['section']}.{r['key']}" for r in diff["rows"] if r["changed"]}
-    assert changed == {
+    named = {(f"{r['section']}.{r['key']}" if r["key"] else r["section"]): r for r in diff["rows"]}
+    names = list(named)
+    changed = {name for name, r in named.items() if r["changed"]}
+    science = {name for name, r in named.items() if r["kind"] == "science"}
+    assert changed & science == {
         "params.train.quality",
         "metrics.evaluation.accuracy",
         "metrics.evaluation.f1",
         "metrics.gate.candidate",
+        "artifact.md5",
+        "artifact.files.model.skops.sha256",
+        "artifact.files.model.skops.bytes",
     }
+    # --json stays complete: the bookkeeping is there too, and the gate's copy of a metric
+    assert {"commit", "created", "gate.candidate", "environment.registered_with_python"} <= (
+        set(names) - science
+    )
+    kinds = [(r["kind"], r["changed"]) for r in diff["rows"]]
+    assert kinds == sorted(kinds, key=lambda k: (k[0] != "science", not k[1]))
     code, out, _ = call(capsys, repo, "diff", "v1.0.0", "v1.1.0")
-    line = next(x for x in out.splitlines() if "params.train.quality" in x)
-    assert line.startswith("*") and "0.9" in line and "0.92" in line
-    assert "data.data/raw/dataset.csv" in out
+    lines = out.splitlines()[2:]
+    first_rows = [line.split()[1] for line in lines[:7]]
+    assert all(line.startswith("*") for line in lines[:7]) and set(first_rows) == changed & science
+    quality = next(x for x in lines if "params.train.quality" in x)
+    assert "0.9" in quality and "0.92" in quality
+    commit = next(i for i, x in enumerate(lines) if x.split()[1:2] == ["commit"])
+    data = next(i for i, x in enumerate(lines) if "data.data/raw/dataset.csv" in x)
+    assert data < commit and lines[commit].startswith("*")
+    assert "gate.candidate" not in {x.split()[-3] for x in lines if x.strip()}  # once, as metric
+    assert out.splitlines()[-1].startswith("7 of ") and "bookkeeping rows differ" in out
+
+
+def test_show_prints_each_fact_once(capsys, repo):
+    code, out, _ = call(capsys, repo, "show", "v1.1.0")
+    keys = [line.split()[0] for line in out.splitlines() if line.strip()]
+    assert code == 0 and len(keys) == len(set(keys)), out
+    assert "metrics.gate.candidate" in keys and "gate.candidate" not in keys
+    assert "gate.metric" in keys and "metrics.gate.metric" not in keys  # text: the gate's
+    assert keys.count("commit") == 1 and "params.train.quality" in keys
+    shown = call_json(capsys, repo, "show", "v1.1.0")["manifest"]
+    assert shown["gate"]["candidate"] == shown["metrics"]["gate"]["candidate"] == 0.92
 
 
 def test_push_sends_only_the_new_tag(capsys, repo):
@@ -395,3 +428,114 @@ def test_a_reason_that_is_not_utf8_is_refused(capsys, repo):
     assert err == f"error: {not_utf8}\n"
     err = refused(capsys, repo, "deprecate", "v1.0.0", "--reason", "\ud800")
     assert "(U+D800 at character 1)" in err
+
+
+def add_second_model(repo: Path) -> None:
+    """A second artifact, ``other``, made from the first by a stage with its own params."""
+    pipeline = yaml.safe_load((repo / "dvc.yaml").read_text())
+    copy = "import shutil; shutil.copytree('models/{0}', 'models/other', dirs_exist_ok=True)"
+    pipeline["stages"]["train_other"] = {
+        "cmd": f'python -c "{copy.format(MODEL_NAME)}"',
+        "deps": [f"models/{MODEL_NAME}"],
+        "params": ["other"],
+        "outs": ["models/other"],
+    }
+    pipeline["artifacts"] = {
+        MODEL_NAME: {"path": f"models/{MODEL_NAME}", "type": "model"},
+        "other": {"path": "models/other", "type": "model"},
+    }
+    (repo / "dvc.yaml").write_text(yaml.safe_dump(pipeline, sort_keys=False))
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    (repo / "params.yaml").write_text(yaml.safe_dump({**params, "other": {"depth": 2}}))
+    retrain(repo, 0.95)
+
+
+def test_each_model_records_only_its_own_params_metrics_and_gate(capsys, repo):
+    add_second_model(repo)
+    other = call_json(capsys, repo, "register", "--model", "other")
+    assert other["version"] == "v1.0.0"
+    manifest = call_json(capsys, repo, "show", "--model", "other", "v1.0.0")["manifest"]
+    assert sorted(manifest["params"]) == ["other", "train"]  # train made the weights it copies
+    assert manifest["metrics"] == {} and manifest["gate"] is None
+    assert manifest["artifact"]["path"] == "models/other"
+    assert set(manifest["artifact"]["files"]) == {"model.skops", "environment.json"}
+    call_json(capsys, repo, "register")
+    mine = call_json(capsys, repo, "show", "v1.1.1")["manifest"]
+    assert sorted(mine["params"]) == ["gate", "train"] and sorted(mine["metrics"]) == [
+        "evaluation",
+        "gate",
+    ]
+    assert mine["gate"]["passed"] is True
+
+
+@pytest.mark.parametrize(
+    "command", [("register",), ("list",), ("promote", "v1.0.0", "--stage", "qa")]
+)
+def test_an_unknown_model_is_refused_naming_the_known_ones(capsys, repo, command):
+    add_second_model(repo)
+    err = refused(capsys, repo, *command, "--model", "classifer")
+    assert err == (
+        "error: unknown model 'classifer': not in dvc.yaml's artifacts nor in the tags "
+        f"(known models: {', '.join(sorted([MODEL_NAME, 'other']))})\n"
+    )
+
+
+def remote_files(repo: Path) -> dict[str, bytes]:
+    remote = repo.parent / "dvc-remote"
+    files = (p for p in remote.rglob("*") if p.is_file())
+    return {p.relative_to(remote).as_posix(): p.read_bytes() for p in files}
+
+
+def test_register_refuses_without_a_dvc_remote(capsys, repo):
+    retrain(repo, 0.95)
+    dvc(repo, "remote", "remove", "--local", "storage")
+    dvc(repo, "remote", "remove", "storage")
+    git(repo, "commit", "-qam", "no DVC remote")
+    err = refused(capsys, repo, "register")
+    assert err == (
+        f"error: cannot put the weights of {MODEL_NAME} v1.1.1 (models/{MODEL_NAME}) on a DVC "
+        "remote: none is configured (dvc remote add -d NAME URL)\n"
+    )
+
+
+def test_promote_pushes_weights_the_remote_lacks_and_refuses_weights_found_nowhere(capsys, repo):
+    remote = repo.parent / "dvc-remote"
+    shutil.rmtree(remote)  # as if v1.0.0 and v1.1.0 had been registered before this rule
+    # and the remote moved since: v1.0.0's commit names the old one, which has its weights
+    dvc(repo, "config", "--local", "--unset", "remote.storage.url")
+    dvc(repo, "remote", "modify", "storage", "url", str(remote))
+    git(repo, "commit", "-qam", "the DVC remote moved")
+    call_json(capsys, repo, "promote", "v1.0.0", "--stage", "staging")
+    pushed = remote_files(repo)
+    assert pushed and all(
+        hashlib.md5(body).hexdigest() in name.replace("/", "") for name, body in pushed.items()
+    )
+    shutil.rmtree(remote)
+    remote.mkdir()  # an empty remote (a missing one is named as such)
+    shutil.rmtree(repo / ".dvc" / "cache")  # v1.1.0's weights are nowhere now
+    err = refused(capsys, repo, "promote", "v1.1.0", "--stage", "staging")
+    assert re.fullmatch(
+        rf"error: cannot put the weights of {MODEL_NAME} v1\.1\.0 \(models/{MODEL_NAME}\) on DVC "
+        r"remote 'storage' \(.*dvc-remote\): 1 of its objects are neither in the local cache nor "
+        r"on the remote \([0-9a-f]{32}\.dir\): dvc push them from the machine that built it\n",
+        err,
+    ), err
+    assert remote_files(repo) == {}
+
+
+def test_register_force_records_why_the_gate_was_overridden(capsys, repo):
+    retrain(repo, 0.5)
+    assert "gate failed" in refused(capsys, repo, "register")
+    err = refused(capsys, repo, "register", "--force")
+    assert err == "error: --force needs --reason TEXT: say why the gate is overridden\n"
+    err = refused(capsys, repo, "register", "--reason", "why")
+    assert err == "error: register takes --reason only with --force (it says why)\n"
+    result = call_json(capsys, repo, "register", "--force", "--reason", "the classes changed")
+    manifest = call_json(capsys, repo, "show", result["version"])["manifest"]
+    assert manifest["gate_overridden"] == {
+        "reason": "the classes changed",
+        "by": "Ada Lovelace <ada@example.com>",
+    }
+    assert manifest["gate"]["passed"] is False  # the verdict it was registered despite
+    message = git(repo, "tag", "-l", "--format=%(contents:subject)", result["tag"]).stdout
+    assert message.strip() == f"Register {MODEL_NAME} v1.1.1 despite the gate: the classes changed"

@@ -1,9 +1,11 @@
 """The commands that write tags: register, promote, rollback, deprecate.
 
 Each checks everything first and writes exactly one annotated tag at the end, so a
-refusal changes nothing. With ``push`` the tag alone is pushed; if the remote
-refuses it (someone pushed that tag first) the local tag is deleted again so that
-no local tag disagrees with the remote.
+refusal changes nothing. Register and promote first put the version's weights on the
+DVC remote (a tag is pushed to every server; weights only in this cache are not), and
+register judges HEAD again when the gate stage's verdict was about another production.
+With ``push`` the tag alone is pushed; if the remote refuses it (someone pushed that tag
+first) the local tag is deleted again so that no local tag disagrees with the remote.
 """
 
 from collections.abc import Callable
@@ -15,20 +17,33 @@ from . import tags as grammar
 from .errors import RegistryError
 from .gto_config import require_allowed_stage
 from .manifest import build_manifest, read_yaml, tag_message
+from .models import artifact_path, model_scope, require_known_model, scoped
 from .pipeline import require_clean, require_gate_passed, require_up_to_date
+from .remote_weights import ensure_on_remote
 from .semver import FIRST_VERSION, SemVer
 from .store import Registry, Version, iso_utc, load_registry
 
 ALWAYS_GATED = ("production",)
+GATE_REPORT = "reports/gate.json"  # the gate stage's verdict (a model without one has no gate)
+PRODUCTION = "production"
 STAGE_EVENT_SCHEMA = 1
 
 Body = tuple[str, dict[str, Any]]
 
 
 def register(
-    repo: Path, model: str, version: str | None, bump: str | None, push: bool
+    repo: Path,
+    model: str,
+    version: str | None,
+    bump: str | None,
+    push: bool,
+    override: str | None = None,
 ) -> dict[str, Any]:
+    """Tag HEAD as a new version. ``override`` (``--force --reason``) registers it whatever
+    the gate says, recording why: a candidate whose classes changed can never pass a gate
+    that compares it with production."""
     registry = load_registry(repo)
+    require_known_model(repo, model, registry.models())
     new_version = str(next_version(registry, model, version, bump))
     require_clean(repo)
     commit = gitutil.head_commit(repo)
@@ -38,12 +53,24 @@ def register(
             f"HEAD ({commit[:8]}) is already registered as {model} {existing.version}"
         )
     require_up_to_date(repo)
-    require_gate_passed(repo)
+    scope = model_scope(repo, model, read_yaml(repo / "dvc.lock"))
+    # a model no gate stage measures has no verdict to pass
+    gated = scope.keeps_path(GATE_REPORT) and override is None
+    fresh = verdict_now(repo, registry, model) if gated else None
     author = gitutil.user_identity(repo)
+    path = artifact_path(repo, model)
+    ensure_on_remote(repo, path, commit, f"{model} {new_version}")
 
     def body(when: int) -> Body:
         manifest = build_manifest(repo, model, new_version, commit, author, iso_utc(when))
-        return f"Register {model} {new_version}", manifest
+        if fresh is not None:  # the gate stage's verdict was about another production
+            manifest["gate"] = fresh.to_record()
+            manifest["metrics"] = {**manifest["metrics"], "gate": fresh.to_metrics()}
+        if override is not None:
+            manifest["gate_overridden"] = {"reason": override, "by": author}
+        overridden = f" despite the gate: {override}" if override is not None else ""
+        first_line = f"Register {model} {new_version}{overridden}"
+        return first_line, scoped(manifest, scope, GATE_REPORT)
 
     tag = grammar.version_tag(model, new_version)
     remote = write_tag(repo, registry, model, tag, commit, body, push)
@@ -54,6 +81,33 @@ def register(
         "tag": tag,
         "pushed_to": remote,
     }
+
+
+def verdict_now(repo: Path, registry: Registry, model: str):
+    """None if the recorded verdict holds; the gate's fresh verdict if production moved
+    since the gate stage ran (a promotion or rollback since), refusing a rejection."""
+    from .check import current_verdict, recorded_production, shown_production
+
+    now = registry.stage_version(model, PRODUCTION)
+    recorded = recorded_production(repo)
+    if same_version(recorded, now):
+        require_gate_passed(repo)
+        return None
+    fresh = current_verdict(repo, model)
+    if not fresh.passed:
+        raise RegistryError(
+            f"HEAD's gate verdict was recorded against {shown_production(recorded)}; re-checked "
+            f"against {shown_production(fresh.production)}: {fresh.summary()}; not registering "
+            "(override with --force --reason TEXT)"
+        )
+    return fresh
+
+
+def same_version(recorded: dict[str, str] | None, now: Version | None) -> bool:
+    """Tags never move, so the same version at the same commit is the same production."""
+    if recorded is None or now is None:
+        return recorded is None and now is None
+    return (recorded["version"], recorded["commit"]) == (now.version, now.commit)
 
 
 def next_version(registry: Registry, model: str, requested: str | None, bump: str | None) -> SemVer:
@@ -80,16 +134,16 @@ def promote(
     push: bool,
 ) -> dict[str, Any]:
     require_stage_name(stage)
-    require_text(reason)
-    if force and not (reason and reason.strip()):
-        raise RegistryError("--force needs --reason TEXT: say why the gate is overridden")
+    override_reason(force, reason)
     require_allowed_stage(repo, stage)
     registry = load_registry(repo)
+    require_known_model(repo, model, registry.models())
     registry.require_model_active(model, "promote")
     candidate = require_active(registry, model, version)
     current = registry.stage_version(model, stage)
     if current is candidate:
         raise RegistryError(f"{model} {version} is already in stage {stage}")
+    ensure_on_remote(repo, weights_path(repo, candidate), candidate.commit, f"{model} {version}")
     gate = None
     if stage in gated_stages(repo):
         gate = run_gate(repo, candidate, registry.stage_version(model, "production"))
@@ -116,6 +170,7 @@ def rollback(
     require_reason(reason)
     require_allowed_stage(repo, stage)
     registry = load_registry(repo)
+    require_known_model(repo, model, registry.models())
     registry.require_model_active(model, "rollback")
     if stage not in registry.stage_names(model):
         known = ", ".join(registry.stage_names(model)) or "none"
@@ -167,6 +222,7 @@ def stage_stack(registry: Registry, model: str, stage: str) -> list[str]:
 def deprecate(repo: Path, model: str, version: str, reason: str, push: bool) -> dict[str, Any]:
     require_reason(reason)
     registry = load_registry(repo)
+    require_known_model(repo, model, registry.models())
     # any tag written now would re-activate the deprecated model in GTO's eyes
     registry.require_model_active(model, "deprecate")
     target = require_active(registry, model, version)
@@ -251,6 +307,14 @@ def require_stage_name(stage: str) -> None:
         )
 
 
+def override_reason(force: bool, reason: str | None) -> str | None:
+    """``--force``'s reason (None without --force), which must say something."""
+    require_text(reason)
+    if force and not (reason and reason.strip()):
+        raise RegistryError("--force needs --reason TEXT: say why the gate is overridden")
+    return reason if force else None
+
+
 def require_reason(reason: str) -> None:
     require_text(reason)
     if not reason.strip():
@@ -272,6 +336,11 @@ def require_text(reason: str | None) -> None:
             f"--reason is not valid UTF-8 text ({what} at character {exc.start + 1}): "
             "give it in UTF-8"
         ) from None
+
+
+def weights_path(repo: Path, version: Version) -> str:
+    recorded = (version.section("artifact") or {}).get("path")
+    return str(recorded) if recorded else artifact_path(repo, version.model)
 
 
 def require_active(registry: Registry, model: str, version: str) -> Version:

@@ -23,7 +23,7 @@ from ..errors import ProjectError
 from . import MODEL_NAME, render
 from .errors import RegistryError
 from .semver import SemVer
-from .store import load_registry
+from .store import Registry, load_registry
 
 PLUGIN_COMMANDS = {
     "deploy": "fetch one version's model files from the DVC remote, verify sha256, install",
@@ -79,6 +79,8 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     bump.add_argument("--version", help="explicit version vX.Y.Z (default: bump the latest)")
     bump.add_argument("--bump", choices=("major", "minor", "patch"), help="part to bump")
     sub.add_argument("--push", action="store_true", help="push the new tag")
+    sub.add_argument("--force", action="store_true", help="register despite the gate")
+    sub.add_argument("--reason", help="why the gate is overridden (needed with --force)")
 
     sub = command("promote", cmd_promote, "assign a stage to a version")
     sub.add_argument("version")
@@ -168,9 +170,12 @@ def version_arg(text: str) -> str:
 
 
 def cmd_register(args: argparse.Namespace) -> None:
-    from .actions import register
+    from .actions import override_reason, register
 
-    result = register(args.repo, args.model, args.version, args.bump, args.push)
+    if args.reason is not None and not args.force:
+        raise RegistryError("register takes --reason only with --force (it says why)")
+    override = override_reason(args.force, args.reason)
+    result = register(args.repo, args.model, args.version, args.bump, args.push, override)
     emit(args, result, written(result, f"registered {result['model']} {result['version']}"))
 
 
@@ -209,8 +214,18 @@ def written(result: dict, what: str) -> str:
 # read commands
 
 
-def cmd_list(args: argparse.Namespace) -> None:
+def model_registry(args: argparse.Namespace) -> Registry:
+    """The tags, once ``--model`` is known to name a model of the project."""
     registry = load_registry(args.repo)
+    if args.model not in registry.models():  # only then read dvc.yaml (yaml is slow to load)
+        from .models import require_known_model
+
+        require_known_model(args.repo, args.model, registry.models())
+    return registry
+
+
+def cmd_list(args: argparse.Namespace) -> None:
+    registry = model_registry(args)
     versions = registry.versions(args.model)
     latest = registry.latest(args.model)
     stages = {stage: v.version for stage, v in registry.stages(args.model).items()}
@@ -248,16 +263,14 @@ def versions_table(versions: list[Any], extra: Sequence[str] = ()) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> None:
-    registry = load_registry(args.repo)
+    registry = model_registry(args)
     version = registry.resolve(args.model, version_arg(args.ref))
     data = {**version.to_dict(), "manifest": version.manifest}
-    head = render.key_values(version.to_dict())
-    body = render.key_values(version.manifest) if version.manifest else "(no manifest in tag)"
-    emit(args, data, f"{head}\n\n{body}")
+    emit(args, data, lambda: render.show_text(version.to_dict(), version.manifest))
 
 
 def cmd_history(args: argparse.Namespace) -> None:
-    events = load_registry(args.repo).events(args.model)
+    events = model_registry(args).events(args.model)
     emit(args, [e.to_dict() for e in events], lambda: events_table(events, args.model))
 
 
@@ -283,7 +296,7 @@ def cmd_query(args: argparse.Namespace) -> None:
     from . import query
 
     conditions = query.parse(args.expression)
-    registry = load_registry(args.repo)
+    registry = model_registry(args)
     since = query.since_cutoff(args.since) if args.since else None
     versions = [
         v for v in registry.versions(args.model) if args.include_deprecated or not v.deprecated
@@ -303,7 +316,7 @@ def cmd_query(args: argparse.Namespace) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> None:
-    registry = load_registry(args.repo)
+    registry = model_registry(args)
     a = registry.resolve(args.model, version_arg(args.a))
     b = registry.resolve(args.model, version_arg(args.b))
     rows = render.diff_rows(a.manifest, b.manifest)

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from . import models
 from .errors import RegistryError
 from .render import SUMMARY_LIMIT, one_line
 
@@ -22,7 +23,7 @@ MANIFEST_SCHEMA = 1
 def build_manifest(
     project: Path, model: str, version: str, commit: str, author: str, created: str
 ) -> dict[str, Any]:
-    artifact_path = f"models/{model}"
+    artifact_path = models.artifact_path(project, model)  # dvc.yaml's artifacts: say where
     lock = read_yaml(project / "dvc.lock")
     return {
         "manifest": MANIFEST_SCHEMA,
