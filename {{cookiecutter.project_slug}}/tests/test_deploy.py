@@ -60,10 +60,7 @@ def published(tmp_path_factory, hole) -> Path:
     also names two broken remotes: ``dead`` (nothing listens) and ``hang`` (never answers).
     """
     root = tmp_path_factory.mktemp("published")
-    repo = make_project(root)
-    dvc(repo, "remote", "add", "--default", "storage", str(root / "dvc-remote"))
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", "dvc remote")
+    repo = make_project(root)  # its default DVC remote is root / "dvc-remote"
     dvc(repo, "push", "--quiet")
     call_json_ok(repo, "register")
     retrain(repo, 0.95)

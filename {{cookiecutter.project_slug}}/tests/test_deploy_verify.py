@@ -23,9 +23,7 @@ def registry(repo: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    repo = make_project(tmp_path)
-    dvc(repo, "remote", "add", "--default", "storage", str(tmp_path / "dvc-remote"))
-    git(repo, "commit", "--quiet", "-am", "dvc remote")
+    repo = make_project(tmp_path)  # its default DVC remote is tmp_path / "dvc-remote"
     dvc(repo, "push", "--quiet")
     return repo
 
