@@ -117,8 +117,9 @@ def test_versions_and_stages_written_by_gto_go_through_gate_promote_rollback_dep
     assert listed["stages"] == {"production": "v0.0.1"} and listed["deprecated"] is None
 
     # the gate compares with the GTO-assigned production, its weights checked and hashed
-    dvc(project, "repro")
-    verdict = json.loads((project / "metrics" / "gate.json").read_text())
+    # (forced: the stage's inputs are unchanged, and a new production alone does not re-run it)
+    dvc(project, "repro", "--force", "--single-item", "gate")
+    verdict = json.loads((project / "reports" / "gate.json").read_text())
     assert verdict["production"]["version"] == "v0.0.1"
     assert verdict["production"]["weights_sha256"] == sha256(weights)
     git(project, "add", "-A")
@@ -247,7 +248,7 @@ def test_whole_model_deprecation_by_gto_is_honoured(project, tmp_path):
     # the gate: no production while the model is deprecated (nothing can be deployed)
     (project / "metrics" / "gate.json").unlink()
     dvc(project, "repro")
-    assert json.loads((project / "metrics" / "gate.json").read_text())["production"] is None
+    assert json.loads((project / "reports" / "gate.json").read_text())["production"] is None
     # a new registration re-activates the model, as in GTO: its stages are back
     git(project, "add", "-A")
     git(project, "commit", "-q", "--allow-empty", "-m", "gate without production")

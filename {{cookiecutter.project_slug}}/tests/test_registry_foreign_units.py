@@ -10,13 +10,13 @@ import yaml
 from registry_helpers import git as run_git
 from registry_helpers import set_identity
 
-from {{ cookiecutter.package_name }}.registry import derived, gto_config, tags
+from {{ cookiecutter.package_name }}.registry import MODEL_NAME, derived, gto_config, tags
 from {{ cookiecutter.package_name }}.registry.cli import main
 from {{ cookiecutter.package_name }}.registry.errors import RegistryError
 from {{ cookiecutter.package_name }}.registry.gitutil import create_tag
 from {{ cookiecutter.package_name }}.registry.store import load_registry
 
-MODEL = "classifier"
+MODEL = MODEL_NAME  # the baked name: the CLI reads this model by default
 START = 1_700_000_000
 LOCK = {
     "schema": "2.0",
@@ -202,7 +202,7 @@ def test_whole_model_deprecation_follows_gtos_order(repo, events, deprecated):
 @pytest.mark.parametrize(
     ("pipeline", "lock", "underivable"),
     [
-        ({"artifacts": ["x"]}, LOCK, "its dvc.yaml declares no artifact 'classifier' (artifacts:)"),
+        ({"artifacts": ["x"]}, LOCK, f"its dvc.yaml declares no artifact {MODEL!r} (artifacts:)"),
         ({**PIPELINE, "metrics": 5}, LOCK, None),
         (
             {**PIPELINE, "metrics": [{}, "missing file.json", 3, "../out.json", "/a.json"]},
