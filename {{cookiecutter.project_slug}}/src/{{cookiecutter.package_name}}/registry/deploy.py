@@ -42,7 +42,7 @@ from . import derived
 from .cli import version_arg
 from .deploy_folder import DEPLOYED_FILE, check_target, resolve_target, staging_beside, swap_in
 from .errors import RegistryError
-from .gitutil import read_tags, repo_root
+from .gitutil import git_cause, read_tags, repo_root
 from .store import Registry, Version, load_registry
 
 CHUNK = 1 << 20
@@ -176,15 +176,9 @@ def _fetch_tags(url: str, into: Path) -> Path:
     ):
         result = subprocess.run(["git", *args], capture_output=True, text=True)
         if result.returncode != 0:
-            raise RegistryError(f"cannot read the tags of {url}: {_git_complaint(result.stderr)}")
+            cause = without_credentials(git_cause(result.stderr) or "git fetch failed")
+            raise RegistryError(f"cannot read the tags of {url}: {cause}")
     return into
-
-
-def _git_complaint(stderr: str) -> str:
-    """git's first ``fatal:`` line: the cause; the lines after it are generic advice."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    fatal = [line.removeprefix("fatal:").strip() for line in lines if line.startswith("fatal:")]
-    return without_credentials((fatal or lines or ["git fetch failed"])[0])
 
 
 def _resolve(registry: Registry, model: str, version: str | None, stage: str | None):

@@ -68,12 +68,12 @@ def git(
     except FileNotFoundError:
         raise RegistryError("git is not installed or not on PATH") from None
     if check and result.returncode != 0:
-        complaint = _cause(result.stderr) or f"exit code {result.returncode}"
+        complaint = git_cause(result.stderr) or f"exit code {result.returncode}"
         raise RegistryError(f"git {args[0]} failed: {complaint}")
     return result
 
 
-def _cause(text: str) -> str:
+def git_cause(text: str) -> str:
     """Why git failed: its first ``fatal:``/``error:`` line (what follows is advice, like
     "Please make sure you have the correct access rights"), else its last line that is
     not a ``hint:``."""
@@ -110,7 +110,7 @@ def read_tags(repo: Path) -> list[RawTag]:
     if proc.returncode != 0:
         if "not a git repository" in complaint:
             raise RegistryError(f"{repo} is not inside a git repository")
-        raise RegistryError(f"git for-each-ref failed: {_cause(complaint)}")
+        raise RegistryError(f"git for-each-ref failed: {git_cause(complaint)}")
     return tags
 
 
@@ -154,7 +154,7 @@ class GitRun:
             complaint = errors.decode(errors="replace")
             if "not a git repository" in complaint:
                 raise RegistryError(f"{self.repo} is not inside a git repository")
-            raise RegistryError(f"git {self.args[0]} failed: {_cause(complaint)}")
+            raise RegistryError(f"git {self.args[0]} failed: {git_cause(complaint)}")
 
     def lines(self) -> list[str]:
         # only "\n" ends a line: str.splitlines would also split a tag name at the
@@ -337,7 +337,7 @@ def create_tag(repo: Path, name: str, commit: str, message: str, when: int) -> N
     args = ("tag", "-a", "--cleanup=whitespace", name, commit, "-F", "-")
     result = git(repo, *args, env=env, check=False, stdin=message)
     if result.returncode != 0:
-        raise RegistryError(f"could not create tag {name}: {_cause(result.stderr)}")
+        raise RegistryError(f"could not create tag {name}: {git_cause(result.stderr)}")
 
 
 def default_remote(repo: Path) -> str:
@@ -371,7 +371,7 @@ def push_tag(repo: Path, remote: str, tag: str) -> str | None:
     said = (line[len("remote:") :].strip() for line in lines if line.startswith("remote:"))
     server = [line[:MAX_REMOTE_LINE] for line in said if line][:MAX_REMOTE_LINES]
     why = "; ".join(server + refused)
-    return why or _cause(result.stderr) or f"exit code {result.returncode}"
+    return why or git_cause(result.stderr) or f"exit code {result.returncode}"
 
 
 def refused_as_taken(complaint: str) -> bool:
