@@ -7,12 +7,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from pipeline_helpers import edit_params, write_project
+from pipeline_helpers import PARAMS, edit_params, write_project
 
 from {{ cookiecutter.package_name }} import config, metrics
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.gate import stats
-from {{ cookiecutter.package_name }}.gate.checks import production_check
+from {{ cookiecutter.package_name }}.gate.checks import compare, production_check, tolerance
+from {{ cookiecutter.package_name }}.scoring import Predictions
 
 RNG = np.random.default_rng(0)
 
@@ -200,3 +201,68 @@ def test_mcnemar_with_accuracy_is_accepted(tmp_path):
     edit_params(root, "gate", test="mcnemar", alpha=0.01)
     params = config.load_gate(root / "params.yaml", "classification")
     assert (params.test, params.alpha) == ("mcnemar", 0.01)
+
+
+# --- max_regression is never finer than one hold-out row ---------------------------------
+
+WINE_HOLDOUT = np.arange(45) % 3  # the bundled wine set holds out 45 rows of 3 classes
+
+
+def labelled(y_true: np.ndarray, y_pred: np.ndarray) -> Predictions:
+    classes = sorted(set(y_true))
+    proba = np.eye(len(classes))[y_pred]
+    return Predictions(pd.Series(y_true), y_pred, proba, classes)
+
+
+def wrong_on(y_true: np.ndarray, rows: int) -> np.ndarray:
+    """Predictions right everywhere but on the first ``rows`` rows."""
+    y_pred = y_true.copy()
+    y_pred[:rows] = (y_pred[:rows] + 1) % 3
+    return y_pred
+
+
+def default_gate(**overrides) -> config.GateParams:
+    """params.yaml's classification gate as a project is baked (max_regression 0.02)."""
+    return gate_params(**{**PARAMS["classification"]["gate"], **overrides})
+
+
+def test_tolerance_is_one_row_when_max_regression_is_finer():
+    assert tolerance(default_gate(), WINE_HOLDOUT) == pytest.approx(1 / 45)  # 0.0222 > 0.02
+    assert tolerance(default_gate(), np.arange(143) % 2) == 0.02  # one row is 0.007
+    assert tolerance(default_gate(max_regression=0.0), WINE_HOLDOUT) == 0.0  # zero stays zero
+    # balanced accuracy: one row of the smallest class (5 rows of 2 classes) moves it 1/10
+    imbalanced = np.array([0] * 5 + [1] * 95)
+    assert tolerance(default_gate(metric="balanced_accuracy"), imbalanced) == pytest.approx(0.1)
+    assert tolerance(default_gate(metric="f1"), WINE_HOLDOUT) == 0.02  # no fixed row weight
+
+
+@pytest.mark.parametrize("test", ["none", "bootstrap", "mcnemar"])
+def test_one_row_worse_on_45_rows_passes_by_default(test):
+    production = labelled(WINE_HOLDOUT, WINE_HOLDOUT)
+    candidate = labelled(WINE_HOLDOUT, wrong_on(WINE_HOLDOUT, 1))
+    params = default_gate(test=test)
+    margin = tolerance(params, WINE_HOLDOUT)
+    baseline, check, _ = compare(params, "v1.0.0", candidate, production, margin)
+    assert baseline - check.value == pytest.approx(1 / 45)
+    assert check.passed, check.detail
+    assert "raised to one hold-out row: 0.0222" in check.detail
+
+
+def test_more_than_one_row_worse_on_45_rows_fails_by_default():
+    production = labelled(WINE_HOLDOUT, WINE_HOLDOUT)
+    candidate = labelled(WINE_HOLDOUT, wrong_on(WINE_HOLDOUT, 2))
+    params = default_gate()
+    margin = tolerance(params, WINE_HOLDOUT)
+    _, check, _ = compare(params, "v1.0.0", candidate, production, margin)
+    assert not check.passed and check.threshold == pytest.approx(44 / 45)
+
+
+def test_a_clearly_worse_candidate_is_still_rejected_by_default():
+    """The demo's C=0.001 experiment on breast_cancer: 0.916 against production's 0.986."""
+    y_true = np.arange(143) % 2
+    production = labelled(y_true, np.where(np.arange(143) < 2, 1 - y_true, y_true))
+    candidate = labelled(y_true, np.where(np.arange(143) < 12, 1 - y_true, y_true))
+    params = default_gate()
+    _, check, _ = compare(params, "v1.0.0", candidate, production, tolerance(params, y_true))
+    assert not check.passed and "raised" not in check.detail
+    assert check.detail.startswith("accuracy 0.9161 vs production v1.0.0 0.9860: is below")

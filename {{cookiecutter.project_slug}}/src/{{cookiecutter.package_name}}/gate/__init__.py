@@ -8,7 +8,9 @@ nothing of the registry. Its callers find production: the gate stage
 Checks: the absolute floor ``gate.min_value`` always; with a version in production, that
 both models can be ranked by one metric (same inputs, same classes), and that the
 candidate is not worse than production by more than ``gate.max_regression`` (optionally
-with a paired test), both scored on the same hold-out rows.
+with a paired test), both scored on the same hold-out rows. A non-zero max_regression is
+never finer than one hold-out row (``checks.tolerance``): the verdict records the tolerance
+it applied.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from ..config import GateParams
 from ..scoring import Predictions, predict, scores, unmeasurable
 from .checks import (
     comparable_check,
+    compare,
     floor_check,
     incomparability,
     measurable_check,
-    paired_test,
-    production_check,
+    tolerance,
 )
 from .inputs import Candidate, Holdout, Production
 from .stats import PairedTest
@@ -55,12 +57,19 @@ def judge(
         return GateResult(
             floor.passed, candidate=value, baseline=None, checks=checks, note=note, **facts
         )
+    margin = tolerance(params, predictions.y_true.to_numpy())
     baseline, check, test = against_production(
-        production, candidate, holdout, params, (predictions, value)
+        production, candidate, holdout, params, (predictions, margin)
     )
     passed = floor.passed and check.passed
     return GateResult(
-        passed, candidate=value, baseline=baseline, checks=[floor, check], test=test, **facts
+        passed,
+        candidate=value,
+        baseline=baseline,
+        checks=[floor, check],
+        test=test,
+        tolerance=margin if baseline is not None else None,
+        **facts,
     )
 
 
@@ -72,12 +81,10 @@ def against_production(
     scored: tuple[Predictions, float],
 ) -> tuple[float | None, Check, PairedTest | None]:
     """Production's value, the check against it, and the paired test (if one ran);
-    ``scored`` is the candidate's predictions and its value of the metric."""
-    predictions, value = scored
+    ``scored`` is the candidate's predictions and the tolerance."""
+    predictions, margin = scored
     problem = incomparability(production, candidate, holdout)
     if problem is not None:
         return None, comparable_check(problem), None
     theirs = predict(production.model, holdout.frame, holdout.schema)
-    baseline = scores(theirs)[params.metric]
-    test = paired_test(params, predictions, theirs)
-    return baseline, production_check(value, baseline, production.version, params, test), test
+    return compare(params, production.version, predictions, theirs, margin)

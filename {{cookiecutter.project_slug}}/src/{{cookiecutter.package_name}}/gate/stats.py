@@ -53,6 +53,20 @@ def exceeds(regression: float, max_regression: float) -> bool:
     return regression > max_regression + TOLERANCE
 
 
+def one_row(metric: str, y_true: np.ndarray) -> float:
+    """The most one hold-out row can move ``metric`` (0.0 where a row has no fixed weight).
+
+    Accuracy counts rows: one row is 1/n. Balanced accuracy averages the per-class recalls:
+    one row of class c moves it by 1/(classes * rows of c), most for the smallest class.
+    f1, roc_auc and the regression metrics weigh a row by what the other rows are."""
+    if metric == "accuracy":
+        return 1.0 / len(y_true) if len(y_true) else 0.0
+    if metric == "balanced_accuracy":
+        _, counts = np.unique(y_true, return_counts=True)
+        return 1.0 / (len(counts) * counts.min()) if len(counts) else 0.0
+    return 0.0
+
+
 def metric_value(
     metric: str,
     y_true: np.ndarray,

@@ -37,6 +37,9 @@ class GateResult:
     test: PairedTest | None = None
     candidate_version: dict[str, str] | None = None  # promote's candidate: a registered version
     note: str | None = None
+    # how much worse than production was allowed: max_regression, or one hold-out row when
+    # that is more (None: no comparable production)
+    tolerance: float | None = None
 
     @property
     def metric(self) -> str:
@@ -67,6 +70,7 @@ class GateResult:
             "baseline": self.baseline,
             "min_value": self.params.min_value,
             "max_regression": self.params.max_regression,
+            "tolerance": self.tolerance,
             "p_value": self.test.p_value if self.test is not None else None,
         }
         return {key: value for key, value in numbers.items() if value is not None}
@@ -82,6 +86,7 @@ class GateResult:
             "baseline": self.baseline,
             "min_value": self.params.min_value,
             "max_regression": self.params.max_regression,
+            "tolerance": self.tolerance,
             "test": self.params.test,
             "alpha": self.params.alpha if self.params.test != "none" else None,
             "checks": [asdict(check) for check in self.checks],
