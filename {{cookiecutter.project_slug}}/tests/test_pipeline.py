@@ -156,8 +156,9 @@ def test_evaluate_writes_metrics_and_plots(project, task):
     if task == "classification":
         assert list(result) == ["accuracy", "balanced_accuracy", "f1", "roc_auc"]
         assert all(0.5 < value <= 1.0 for value in result.values())
-        plots = {"confusion.csv": ["actual", "predicted"], "roc.csv": ["fpr", "tpr"],
-                 "pr.csv": ["recall", "precision"]}  # fmt: skip
+        plots = {"confusion.csv": ["actual", "predicted", "count"],
+                 "roc.csv": ["curve", "fpr", "tpr"],
+                 "pr.csv": ["curve", "recall", "precision"]}  # fmt: skip
     else:
         assert list(result) == ["mae", "rmse", "r2"]
         assert result["r2"] > 0.9 and 0 < result["mae"] <= result["rmse"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import metrics
+from . import plots
 from .config import ProjectPaths
 from .errors import run_cli
 from .model_io import load_model
@@ -16,13 +16,14 @@ from .scoring import Predictions, predict, require_measurable, scores
 
 
 def plot_tables(predictions: Predictions) -> dict[str, pd.DataFrame]:
+    """plots/*.csv, each bounded in size whatever the hold-out size (see plots.py)."""
     p = predictions
     if p.classes is None:
-        return {"predictions.csv": metrics.predictions_table(p.y_true, p.y_pred)}
+        return {"predictions.csv": plots.predictions_table(p.y_true, p.y_pred)}
     return {
-        "confusion.csv": metrics.confusion_table(p.y_true, p.y_pred),
-        "roc.csv": metrics.roc_table(p.y_true, p.proba, p.classes),
-        "pr.csv": metrics.pr_table(p.y_true, p.proba, p.classes),
+        "confusion.csv": plots.confusion_table(p.y_true, p.y_pred, p.classes),
+        "roc.csv": plots.roc_table(p.y_true, p.proba, p.classes),
+        "pr.csv": plots.pr_table(p.y_true, p.proba, p.classes),
     }
 
 

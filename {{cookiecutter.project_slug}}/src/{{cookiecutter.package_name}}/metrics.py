@@ -1,4 +1,4 @@
-"""Metric functions by name, which way is better, and the data behind the plots."""
+"""Metric functions by name, and which way is better (the plots' data: plots.py)."""
 
 from __future__ import annotations
 
@@ -51,34 +51,3 @@ def regression_metrics(y_true: pd.Series, y_pred: np.ndarray) -> dict[str, float
         "rmse": float(np.sqrt(skm.mean_squared_error(y_true, y_pred))),
         "r2": float(skm.r2_score(y_true, y_pred)),
     }
-
-
-def positive_scores(y_true: pd.Series, proba: np.ndarray, classes: Sequence):
-    """Labels and scores for one curve: the positive class when binary, micro-averaged
-    one-vs-rest when multiclass (one curve keeps the plot readable)."""
-    if len(classes) == 2:
-        return (y_true == classes[1]).to_numpy(), proba[:, 1]
-    onehot = np.column_stack([(y_true == label).to_numpy() for label in classes])
-    return onehot.ravel(), proba.ravel()
-
-
-def roc_table(y_true: pd.Series, proba: np.ndarray, classes: Sequence) -> pd.DataFrame:
-    labels, scores = positive_scores(y_true, proba, classes)
-    fpr, tpr, _ = skm.roc_curve(labels, scores)
-    return pd.DataFrame({"fpr": fpr, "tpr": tpr})
-
-
-def pr_table(y_true: pd.Series, proba: np.ndarray, classes: Sequence) -> pd.DataFrame:
-    labels, scores = positive_scores(y_true, proba, classes)
-    precision, recall, _ = skm.precision_recall_curve(labels, scores)
-    return pd.DataFrame({"recall": recall, "precision": precision})
-
-
-def confusion_table(y_true: pd.Series, y_pred: np.ndarray) -> pd.DataFrame:
-    """One row per sample: DVC's confusion template counts them."""
-    return pd.DataFrame({"actual": y_true.to_numpy(), "predicted": y_pred})
-
-
-def predictions_table(y_true: pd.Series, y_pred: np.ndarray) -> pd.DataFrame:
-    actual = y_true.to_numpy(dtype=float)
-    return pd.DataFrame({"actual": actual, "predicted": y_pred, "residual": actual - y_pred})
