@@ -77,7 +77,9 @@ def roc_table(y_true: pd.Series, proba: np.ndarray, classes: Sequence) -> pd.Dat
     # (the curve whose area is the mean of their areas, like the roc_auc metric)
     grid = np.unique(np.concatenate([fpr for _, fpr, _ in per_class]))
     mean_tpr = np.mean([np.interp(grid, fpr, tpr) for _, fpr, tpr in per_class], axis=0)
-    averages = [micro, (MACRO, grid, mean_tpr)]
+    # at fpr 0 interp takes the top of each class's first vertical step: start at (0, 0)
+    macro = (MACRO, np.append(0.0, grid), np.append(0.0, mean_tpr))
+    averages = [micro, macro]
     shown = per_class if len(classes) <= MAX_CLASS_CURVES else []
     return named_curves(averages + shown, ("fpr", "tpr"))
 
