@@ -58,9 +58,42 @@ def test_repro_trains_evaluates_and_passes_gate(cookies, dataset, metrics):
     holdout_rows = len((project / "data" / "prepared" / "holdout.csv").read_text().splitlines()) - 1
     assert holdout_rows > 20
 
+    assert_plots_render(project, dataset)
+
     git(project, "add", "-A")
     git(project, "commit", "-qm", "Train the first model")
     assert git(project, "status", "--porcelain").stdout == ""
+
+
+# What `dvc plots show` draws, by plot id (dvc.yaml's top-level plots).
+PLOTS = {
+    "classification": ["plots/confusion.csv", "plots/roc.csv", "plots/pr.csv"],
+    "regression": ["predicted_vs_actual", "residuals"],
+}
+
+
+def assert_plots_render(project: Path, dataset: str) -> None:
+    """Every plot of dvc.yaml renders with its template: no error, no anchor left unfilled,
+    the regression's predicted-vs-actual with its y = x line."""
+    shown = dvc(project, "plots", "show", "--json").stdout
+    assert "<DVC_METRIC_" not in shown
+    rendered = json.loads(shown)
+    assert "errors" not in rendered, rendered["errors"]
+    task = "regression" if dataset == "diabetes" else "classification"
+    assert list(rendered["data"]) == PLOTS[task]
+    for plot_id, renders in rendered["data"].items():
+        (render,) = renders
+        assert render["type"] == "vega" and render["content"]["data"]["values"], plot_id
+    if task == "regression":
+        (scatter,) = rendered["data"]["predicted_vs_actual"]
+        diagonal = scatter["content"]["layer"][1]
+        assert diagonal["encoding"]["x"]["field"] == diagonal["encoding"]["y"]["field"]
+    else:
+        (roc,) = rendered["data"]["plots/roc.csv"]
+        curves = {point["curve"] for point in roc["content"]["data"]["values"]}
+        averaged = "micro-average (one-vs-rest)" in curves
+        assert averaged is (dataset == "wine"), curves
+        assert ("micro- and macro-average" in roc["content"]["title"]["text"]) is averaged
 
 
 def test_same_options_give_bit_identical_weights(cookies):
