@@ -245,3 +245,11 @@ def test_a_profile_is_drawn_per_feature_and_its_names_escaped():
     for name in ("<i>age</i>: quantiles", "island: categories", "<Dream>", "target"):
         assert name in text, name
     assert "no profile recorded" in report_figures.profile_html(None)
+
+
+def test_predictions_are_drawn_as_points_and_bad_plot_files_named():
+    scatter = Page(report_figures.plot_html("predictions.csv", "actual,predicted\n1,1.5\n2,1.8\n"))
+    assert "circle" in scatter.tags and "polyline" not in scatter.tags
+    assert "Predicted vs actual" in "".join(scatter.text)
+    broken = report_figures.plot_html("roc.csv", "a,b\nx,y\n")
+    assert "plots/roc.csv: no numeric fpr and tpr columns" in broken

@@ -56,7 +56,7 @@ def confusion_table(rows: list[dict[str, Any]]) -> str:
         for predicted in labels:
             count = pairs.get((actual, predicted), 0)
             shade = 0.15 + 0.85 * count / top if count else 0.0
-            style = f' style="background: rgba(31, 119, 180, {shade:.2f})"' if count else ""
+            style = f' style="background: rgba(44, 160, 44, {shade:.2f})"' if count else ""
             cells.append(f'<td class="num"{style}>{count}</td>')
         body.append(f"<tr><th>{escape(actual)}</th>{''.join(cells)}</tr>")
     return (
