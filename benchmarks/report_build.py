@@ -3,7 +3,7 @@
 Builds repositories with `git fast-import` as registry_scale.py does (one commit per
 version, annotated version tags with realistic manifests, stage tags with reasons), and
 commits in every version the plot files the evaluate stage writes (a ROC and a PR curve
-of 150 points, a 143-row confusion file), so each model card reads and draws them. Then
+of 150 points, a confusion file of 143 rows and more), so each model card reads and draws them. Then
 times `registry report` into a fresh folder (median of several runs; the registry's read
 cache is left warm, as after any other registry command).
 
@@ -33,12 +33,13 @@ CONFUSION_ROWS = 143
 
 
 def plot_files(i: int) -> dict[str, str]:
-    """The plots of version ``i``: curves that move a little from version to version."""
-    power = 0.2 + (i % 7) / 50
+    """The plots of version ``i``, different in every version (the report draws identical
+    plot files once, which would flatter it)."""
+    power = 0.2 + i / 5000
     ts = [k / (POINTS - 1) for k in range(POINTS)]
     roc = "fpr,tpr\n" + "".join(f"{t:.4f},{t**power:.4f}\n" for t in ts)
     pr = "recall,precision\n" + "".join(f"{t:.4f},{1 - 0.3 * t**4:.4f}\n" for t in ts)
-    labels = [(k % 3 != 0, (k + i) % 11 != 0) for k in range(CONFUSION_ROWS)]
+    labels = [(k % 3 != 0, (k + i) % 11 != 0) for k in range(CONFUSION_ROWS + i)]
     confusion = "actual,predicted\n" + "".join(
         f"{int(a)},{int(a if right else not a)}\n" for a, right in labels
     )

@@ -9,6 +9,7 @@ predicted). A file with other columns, or none, is said to be so, never guessed 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections import Counter
 from html import escape
@@ -25,26 +26,33 @@ CURVES = {  # file: (title, x column, y column)
 MAX_CLASSES = 30  # a confusion matrix wider than this is not read by anyone
 
 
+@functools.lru_cache(maxsize=256)  # versions whose plots did not change share one drawing
 def plot_html(name: str, text: str) -> str:
     """One plot file as a chart (or a confusion table); a note if it cannot be drawn."""
     try:
-        rows = list(csv.DictReader(io.StringIO(text)))
-    except csv.Error as exc:
-        return note(f"plots/{name}: not readable CSV ({exc})")
+        header, *rows = list(csv.reader(io.StringIO(text)))
+    except (csv.Error, ValueError) as exc:  # ValueError: an empty file
+        return note(f"plots/{name}: not readable CSV ({exc or 'empty'})")
     if name == "confusion.csv":
-        return confusion_table(rows)
+        return confusion_table(header, rows)
     title, x, y = CURVES[name]
-    points = [(number(row.get(x)), number(row.get(y))) for row in rows]
+    if x not in header or y not in header:
+        return note(f"plots/{name}: no numeric {x} and {y} columns")
+    ix, iy = header.index(x), header.index(y)
+    points = [(number(r[ix]), number(r[iy])) for r in rows if len(r) > max(ix, iy)]
     points = [(px, py) for px, py in points if px is not None and py is not None]
     if not points:
         return note(f"plots/{name}: no numeric {x} and {y} columns")
     return svg.line_chart(title, points, x, y, joined=name != "predictions.csv")
 
 
-def confusion_table(rows: list[dict[str, Any]]) -> str:
-    pairs = Counter((row.get("actual"), row.get("predicted")) for row in rows)
-    if not pairs or None in {a for a, _ in pairs} | {p for _, p in pairs}:
+def confusion_table(header: list[str], rows: list[list[str]]) -> str:
+    if "actual" not in header or "predicted" not in header:
         return note("plots/confusion.csv: no actual and predicted columns")
+    ia, ip = header.index("actual"), header.index("predicted")
+    pairs = Counter((r[ia], r[ip]) for r in rows if len(r) > max(ia, ip))
+    if not pairs:
+        return note("plots/confusion.csv: no rows")
     labels = sorted({a for a, _ in pairs} | {p for _, p in pairs})
     if len(labels) > MAX_CLASSES:
         return note(f"plots/confusion.csv: {len(labels)} classes, too many to draw")
