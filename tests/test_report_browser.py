@@ -135,6 +135,8 @@ def test_every_report_page_renders_with_its_charts(cookies, tmp_path):
     pymod(project, "registry", "report", "--out", str(site))
     pages = sorted(site.rglob("*.html"))
     assert len(pages) == 3  # the index and two model cards
+    card = (site / "cards" / "classifier" / "v1.0.0.html").read_text()
+    assert "Signature: 30 inputs" in card  # breast_cancer's features, from the DVC cache
     for number, page in enumerate(pages):
         png = screenshot(page.as_uri(), tmp_path / f"page{number}.png", tmp_path / "chromium")
         not_white, ink = colour_counts(png)

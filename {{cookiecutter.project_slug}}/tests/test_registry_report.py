@@ -1,5 +1,6 @@
 """`registry report --out DIR` on a real git + DVC registry: pages read back with html.parser."""
 
+import hashlib
 import json
 import math
 import os
@@ -11,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from registry_helpers import call, git, make_project, retrain
 
-from {{ cookiecutter.package_name }}.registry import report_figures, report_pages
+from {{ cookiecutter.package_name }}.registry import artifact_files, report_figures, report_pages
 from {{ cookiecutter.package_name }}.registry.store import load_registry
 
 pytestmark = pytest.mark.slow  # real git + DVC repositories
@@ -253,3 +254,26 @@ def test_predictions_are_drawn_as_points_and_bad_plot_files_named():
     assert "Predicted vs actual" in "".join(scatter.text)
     broken = report_figures.plot_html("roc.csv", "a,b\nx,y\n")
     assert "plots/roc.csv: no numeric fpr and tpr columns" in broken
+
+
+def test_signature_is_read_from_the_dvc_cache_only_when_its_sha256_matches(tmp_path):
+    signature = json.dumps({"inputs": [{"name": "<x>", "dtype": "float64"}]}).encode()
+    cache = tmp_path / ".dvc" / "cache" / "files" / "md5"
+    file_md5, dir_md5 = "ab" + "1" * 30, "cd" + "2" * 30 + ".dir"
+    for md5, content in [
+        (file_md5, signature),
+        (dir_md5, json.dumps([{"md5": file_md5, "relpath": "signature.json"}]).encode()),
+    ]:
+        (cache / md5[:2]).mkdir(parents=True, exist_ok=True)
+        (cache / md5[:2] / md5[2:]).write_bytes(content)
+    sha256 = hashlib.sha256(signature).hexdigest()
+    manifest = {"artifact": {"md5": dir_md5, "files": {"signature.json": {"sha256": sha256}}}}
+    found = artifact_files.cached_json(tmp_path, manifest, "signature.json")
+    assert found == (json.loads(signature), None)
+    section = Page(report_pages.signature_section(found))
+    assert "Signature: 1 inputs" in "".join(section.text) and "<x>" in "".join(section.text)
+    manifest["artifact"]["files"]["signature.json"]["sha256"] = "0" * 64
+    value, problem = artifact_files.cached_json(tmp_path, manifest, "signature.json")
+    assert value is None and "does not match the manifest's sha256" in problem
+    missing = artifact_files.cached_json(tmp_path / "elsewhere", manifest, "signature.json")
+    assert "not in this clone's DVC cache" in missing[1]

@@ -5,8 +5,9 @@ author, date, deprecated or not) under a chart of the gate metric across version
 the timeline of stage events; ``cards/<model>/<version>.html`` is one model card per
 version. Plain HTML with inline SVG: no script, no external address, no network.
 
-Reads: the tags once (``load_registry``), and every version's ``plots/*.csv`` at its
-commit in one ``git cat-file --batch``.
+Reads: the tags once (``load_registry``), every version's ``plots/*.csv`` at its
+commit in one ``git cat-file --batch``, and its signature and profile files from this
+clone's DVC cache when they are there (``artifact_files``).
 
 Ownership, as deploy's (``deploy_folder``): the report writes only into a folder that is
 absent, empty or an earlier report (its ``REPORT.json`` lists every file it wrote, and
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import deploy_folder, gitutil, report_figures, report_pages
+from . import artifact_files, deploy_folder, gitutil, report_figures, report_pages
 from .errors import RegistryError
 from .store import Event, Registry, Version, load_registry
 
@@ -93,7 +94,11 @@ def build(repo: Path, registry: Registry) -> dict[str, str]:
     for model in models:
         for version in model.versions:
             path = report_pages.card_path(version.model, version.version)
-            files[path] = report_pages.card_page(version, plots.get(version.commit, {}))
+            cached = {
+                name: artifact_files.cached_json(repo, version.manifest, name)
+                for name in report_pages.CACHED_FILES
+            }
+            files[path] = report_pages.card_page(version, plots.get(version.commit, {}), cached)
     return files
 
 

@@ -242,8 +242,13 @@ def timeline(events: Sequence[Any]) -> str:
 SHOWN_SECTIONS = {"metrics", "params", "gate", "data", "environment", "artifact", "commit"}
 
 
-def card_page(version: Any, plots: dict[str, str]) -> str:
-    """One version's card; ``plots``: plot file name -> CSV text at the version's commit."""
+CACHED_FILES = ("signature.json", "profile.json")  # shown when this clone's DVC cache has them
+
+
+def card_page(version: Any, plots: dict[str, str], cached: dict[str, tuple] | None = None) -> str:
+    """One version's card; ``plots``: plot file name -> CSV text at the version's commit;
+    ``cached``: file name -> (its JSON, or None and why not) from the DVC cache."""
+    cached = cached or {}
     m = version.manifest
     status = "deprecated" if version.deprecated else "active"
     facts = [
@@ -261,8 +266,9 @@ def card_page(version: Any, plots: dict[str, str]) -> str:
     body += ["<h2>Metrics</h2>", key_values(m.get("metrics") or {}, "metrics")]
     body += ["<h2>Plots</h2>", plots_section(plots)]
     body += ["<h2>Parameters</h2>", key_values(m.get("params") or {}, "params")]
-    body += ["<h2>Data</h2>", data_section(m.get("data"))]
+    body += ["<h2>Data</h2>", data_section(m.get("data"), cached.get("profile.json"))]
     body += ["<h2>Model files and signature</h2>", artifact_section(m.get("artifact"))]
+    body.append(signature_section(cached.get("signature.json")))
     body += ["<h2>Environment</h2>", key_values(m.get("environment") or {}, "environment")]
     others = {k: v for k, v in m.items() if k not in SHOWN_SECTIONS}
     body += ["<h2>Other manifest fields</h2>", key_values(others, "")]
@@ -294,14 +300,33 @@ def plots_section(plots: dict[str, str]) -> str:
     return "".join(report_figures.plot_html(name, text) for name, text in sorted(plots.items()))
 
 
-def data_section(data: Any) -> str:
-    if not isinstance(data, dict):
-        return report_figures.note("no data hashes recorded")
+def data_section(data: Any, profile_file: tuple | None) -> str:
+    """Data hashes, and the profile: the manifest's summary, else the artifact's profile.json."""
+    data = data if isinstance(data, dict) else {}
     hashes = {k: v for k, v in data.items() if k != "profile"}
     rows = [[f"<td><code>{escape(k)}</code></td>", cell(v)] for k, v in sorted(hashes.items())]
     parts = [table(["path", "md5"], rows) if rows else report_figures.note("no data hashes")]
-    parts += ["<h3>Training-data profile</h3>", report_figures.profile_html(data.get("profile"))]
+    profile = data.get("profile")
+    if profile is None and profile_file is not None:
+        profile = profile_file[0]
+    parts += ["<h3>Training-data profile</h3>", report_figures.profile_html(profile)]
     return "".join(parts)
+
+
+def signature_section(found: tuple | None) -> str:
+    """The model's inputs and output, from its signature.json (when the cache has it)."""
+    signature, problem = found if found is not None else (None, "signature.json not read")
+    if not isinstance(signature, dict):
+        return report_figures.note(f"signature: {problem or 'not a JSON object'}")
+    inputs = signature.get("inputs") if isinstance(signature.get("inputs"), list) else []
+    keys = ["name", "dtype", "nullable", "categories"]
+    rows = [[cell(i.get(k)) for k in keys] for i in inputs if isinstance(i, dict)]
+    output = signature.get("output") if isinstance(signature.get("output"), dict) else {}
+    described = ", ".join(f"{k}: {shown(v)}" for k, v in output.items())
+    return (
+        f"<h3>Signature: {len(rows)} inputs</h3>{table(keys, rows)}"
+        f"<p>output: {escape(described or '-')}</p>"
+    )
 
 
 def artifact_section(artifact: Any) -> str:
