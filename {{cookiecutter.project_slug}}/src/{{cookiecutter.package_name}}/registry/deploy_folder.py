@@ -60,6 +60,7 @@ class Owner:
     record_file: str
     is_record: Callable[[object], bool]
     record_fields: str  # what a valid record holds, for the message that refuses one
+    option: str = "--to"  # how the user named the folder, in messages
 
 
 # --- which folder --------------------------------------------------------------------------
@@ -224,15 +225,16 @@ def _plain_relative(name: str) -> bool:
 
 
 @contextmanager
-def staging_beside(target: Path) -> Iterator[Path]:
+def staging_beside(target: Path, owner: Owner | None = None) -> Iterator[Path]:
     """A locked hidden sibling of target, removed on the way out whatever happens.
 
     Folders created on the way to target are removed too if the deploy fails, so a failed
     first deploy leaves nothing behind.
     """
-    created = _make_parents(target)
+    option = (owner or DEPLOY).option
+    created = _make_parents(target, option)
     try:
-        staging, lock = _new_staging(target)
+        staging, lock = _new_staging(target, option)
     except BaseException:
         _remove_empty(created)
         raise
@@ -246,7 +248,7 @@ def staging_beside(target: Path) -> Iterator[Path]:
             _remove_empty(created)
 
 
-def _new_staging(target: Path) -> tuple[Path, int | None]:
+def _new_staging(target: Path, option: str) -> tuple[Path, int | None]:
     parent = target.parent
     try:
         with _locked(parent) as locked:
@@ -256,7 +258,9 @@ def _new_staging(target: Path) -> tuple[Path, int | None]:
             lock = _try_lock(staging)
             (staging / MARKER).write_text(f"pid {os.getpid()}\n")
     except OSError as exc:
-        raise RegistryError(f"--to {target}: cannot write into {parent} ({_cause(exc)})") from None
+        raise RegistryError(
+            f"{option} {target}: cannot write into {parent} ({_cause(exc)})"
+        ) from None
     return staging, lock
 
 
@@ -341,7 +345,7 @@ def _try_lock(folder: Path) -> int | None:
     return handle
 
 
-def _make_parents(target: Path) -> list[Path]:
+def _make_parents(target: Path, option: str) -> list[Path]:
     """Create the missing folders above target; return them, the outermost first."""
     missing, existing = [], target.parent
     while not os.path.lexists(existing):
@@ -353,7 +357,9 @@ def _make_parents(target: Path) -> list[Path]:
             folder.mkdir()
         except OSError as exc:
             _remove_empty(created)
-            raise RegistryError(f"--to {target}: cannot create {folder} ({_cause(exc)})") from None
+            raise RegistryError(
+                f"{option} {target}: cannot create {folder} ({_cause(exc)})"
+            ) from None
         created.append(folder)
     return created
 
@@ -382,16 +388,17 @@ def swap_in(new: Path, target: Path, owner: Owner | None = None) -> None:
                 raise
         # Another deploy got there first: replace its deployment like any other.
     owner = owner or DEPLOY
+    changed = f"{owner.option} {target}: changed during the {owner.writer}"
     if _exchange(new, target):
         reason = why_not_ours(new, owner)
         if reason is not None:
             _exchange(new, target)
-            raise RegistryError(f"--to {target}: changed during the deploy ({reason}); untouched")
+            raise RegistryError(f"{changed} ({reason}); untouched")
         return
     # No atomic exchange on this system: two renames, undoing the first if the second fails.
     reason = why_not_ours(target, owner)
     if reason is not None:
-        raise RegistryError(f"--to {target}: changed during the deploy ({reason}); untouched")
+        raise RegistryError(f"{changed} ({reason}); untouched")
     old = new.with_name(new.name + ".previous")  # inside staging: removed with it
     os.rename(target, old)
     try:

@@ -46,7 +46,7 @@ def is_report_record(record: object) -> bool:
 
 
 OWNER = deploy_folder.Owner(
-    "registry report", "report", RECORD_FILE, is_report_record, "report, files"
+    "registry report", "report", RECORD_FILE, is_report_record, "report, files", "--out"
 )
 
 
@@ -116,7 +116,7 @@ def read_plots(repo: Path, commits: Iterable[str]) -> dict[str, dict[str, str]]:
 
 def write_site(target: Path, files: dict[str, str]) -> None:
     """Write ``files`` and their REPORT.json into a staging folder, then swap it in."""
-    with deploy_folder.staging_beside(target) as staging:
+    with deploy_folder.staging_beside(target, OWNER) as staging:
         site = staging / "site"
         listed: dict[str, dict[str, Any]] = {}
         for relative, text in files.items():
