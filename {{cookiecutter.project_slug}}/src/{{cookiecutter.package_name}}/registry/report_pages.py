@@ -92,7 +92,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") 
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join(f"<tr>{''.join(row)}</tr>" for row in rows)
     kind = f' class="{css}"' if css else ""
-    return f"<table{kind}><tr>{head}</tr>{body}</table>"
+    return f"<table{kind}>{f'<tr>{head}</tr>' if head else ''}{body}</table>"
 
 
 def key_values(node: Any, prefix: str) -> str:
@@ -261,7 +261,7 @@ def card_page(version: Any, plots: dict[str, str], cached: dict[str, tuple] | No
         ["commit", version.commit],
         ["tag", version.tag],
     ]
-    body = [table(["", ""], [[cell(k), cell(v)] for k, v in facts], "facts")]
+    body = [table([], [[cell(k), cell(v)] for k, v in facts], "facts")]
     body += [f"<h2>Gate verdict: {verdict(m)}</h2>", gate_section(m)]
     body += ["<h2>Metrics</h2>", key_values(m.get("metrics") or {}, "metrics")]
     body += ["<h2>Plots</h2>", plots_section(plots)]
