@@ -105,4 +105,8 @@ refused registry deploy --version v1.0.0 --to "$DEMO_DIR/serving-2" --repo "$DEM
 
 step "The registry"
 show registry list
+
+step "The registry as a web page"
+show registry report --out "$DEMO_DIR/registry-report"
+printf 'Open file://%s/registry-report/index.html in a browser\n' "$DEMO_DIR"
 printf '\nDemo project: %s\n' "$PROJECT"

@@ -30,6 +30,7 @@ PLUGIN_COMMANDS = {
     "verify": "rebuild a version from a fresh clone and compare weight hashes",
     "gc": "free DVC cache and remote space, keeping every registered version's weights",
     "check": "the gate's verdict for HEAD against the version in production now (exit 1: rejected)",
+    "report": "write the registry as a static HTML site (index, one model card per version)",
 }
 
 

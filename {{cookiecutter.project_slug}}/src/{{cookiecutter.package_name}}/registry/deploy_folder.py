@@ -30,8 +30,9 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import RegistryError
@@ -47,6 +48,19 @@ MARKER = "DEPLOYING"  # in every staging folder: a second proof (after the name)
 MAX_RECORD_BYTES = 1 << 20
 PARENT_LOCK_WAIT_S = 10.0
 RULE = "deploy replaces only an empty folder or an earlier deployment (nothing was changed)"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who owns a folder of this kind: the record file it writes there, and how a record it
+    wrote is recognised. ``registry report`` owns its output folder by the same rules."""
+
+    writer: str  # "deploy": in messages
+    kind: str  # "deployment": what the writer leaves
+    record_file: str
+    is_record: Callable[[object], bool]
+    record_fields: str  # what a valid record holds, for the message that refuses one
+    option: str = "--to"  # how the user named the folder, in messages
 
 
 # --- which folder --------------------------------------------------------------------------
@@ -67,7 +81,7 @@ def resolve_target(given: Path) -> Path:
     return real
 
 
-def check_target(target: Path, projects: Iterable[Path]) -> None:
+def check_target(target: Path, projects: Iterable[Path], owner: Owner | None = None) -> None:
     """Refuse, before anything is fetched, a target deploy does not own."""
     for project in projects:
         if target == project or target in project.parents:
@@ -79,7 +93,7 @@ def check_target(target: Path, projects: Iterable[Path]) -> None:
     blocker = _file_above(target)
     if blocker is not None:
         raise RegistryError(f"--to {target}: cannot create it: {blocker} is a file, not a folder")
-    reason = why_not_ours(target)
+    reason = why_not_ours(target, owner or DEPLOY)
     if reason is not None:
         raise RegistryError(f"--to {target}: {reason}; {RULE}")
 
@@ -92,8 +106,8 @@ def _file_above(target: Path) -> Path | None:
     return None if above.is_dir() else above
 
 
-def why_not_ours(folder: Path) -> str | None:
-    """Why deploy may not replace ``folder`` (None: absent, empty or an earlier deployment)."""
+def why_not_ours(folder: Path, owner: Owner | None = None) -> str | None:
+    """Why deploy (or ``owner``) may not replace ``folder`` (None: absent, empty or its own)."""
     try:
         info = folder.lstat()
     except FileNotFoundError:
@@ -105,35 +119,36 @@ def why_not_ours(folder: Path) -> str | None:
     if not stat.S_ISDIR(info.st_mode):
         return "it exists and is not a folder"
     try:
-        return _strangers(folder)
+        return _strangers(folder, owner or DEPLOY)
     except OSError as exc:
         return f"cannot read it ({_cause(exc)})"
 
 
-def _strangers(folder: Path) -> str | None:
-    """The first thing in the folder that no deployment put there (None: nothing)."""
+def _strangers(folder: Path, owner: Owner) -> str | None:
+    """The first thing in the folder that its owner did not put there (None: nothing)."""
     entries = _entries(folder)
     first = next(entries, None)
     if first is None:
         return None  # empty
-    record, problem = read_record(folder)
+    record, problem = read_record(folder, owner)
+    record_file = owner.record_file
     if record is None:
-        if not os.path.lexists(folder / DEPLOYED_FILE):
-            return f"it holds {first[0]} and no {DEPLOYED_FILE}"
+        if not os.path.lexists(folder / record_file):
+            return f"it holds {first[0]} and no {record_file}"
         return problem
     listed = set(record["files"])
     on_the_way = {str(Path(name).parent) for name in listed} - {"."}
     on_the_way |= {str(p) for name in on_the_way for p in Path(name).parents} - {"."}
     for relative, entry in [first, *entries]:
         if entry.is_symlink():
-            return f"it holds {relative}, a symbolic link no deployment makes"
+            return f"it holds {relative}, a symbolic link no {owner.kind} makes"
         if entry.is_dir(follow_symlinks=False):
             if relative not in on_the_way:
-                return f"it holds {relative}/, which its {DEPLOYED_FILE} does not list"
-        elif relative != DEPLOYED_FILE and (
+                return f"it holds {relative}/, which its {record_file} does not list"
+        elif relative != record_file and (
             relative not in listed or not entry.is_file(follow_symlinks=False)
         ):
-            return f"it holds {relative}, which its {DEPLOYED_FILE} does not list"
+            return f"it holds {relative}, which its {record_file} does not list"
     return None
 
 
@@ -148,30 +163,33 @@ def _entries(folder: Path, prefix: str = "") -> Iterator[tuple[str, os.DirEntry]
             yield from _entries(Path(entry.path), relative + "/")
 
 
-def read_record(folder: Path) -> tuple[dict, None] | tuple[None, str]:
-    """(the folder's DEPLOYED.json, None), or (None, why it is not one deploy wrote)."""
+def read_record(folder: Path, owner: Owner | None = None) -> tuple[dict, None] | tuple[None, str]:
+    """(the folder's DEPLOYED.json, None), or (None, why it is not one deploy wrote);
+    with ``owner``, its record file instead."""
+    owner = owner or DEPLOY
+    name, writer = owner.record_file, owner.writer
     try:
         # O_NOFOLLOW: a link to some other file is not ours; O_NONBLOCK: nor is a FIFO,
         # which would block the open forever.
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        handle = os.open(folder / DEPLOYED_FILE, flags)
+        handle = os.open(folder / name, flags)
     except FileNotFoundError:
-        return None, f"there is no {DEPLOYED_FILE}"
+        return None, f"there is no {name}"
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            return None, f"its {DEPLOYED_FILE} is a symbolic link"
-        return None, f"its {DEPLOYED_FILE} cannot be read ({_cause(exc)})"
+            return None, f"its {name} is a symbolic link"
+        return None, f"its {name} cannot be read ({_cause(exc)})"
     with os.fdopen(handle, "rb") as file:
         info = os.fstat(file.fileno())
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_RECORD_BYTES:
-            return None, f"its {DEPLOYED_FILE} is not a file deploy wrote"
+            return None, f"its {name} is not a file {writer} wrote"
         data = file.read()
     try:
         record = json.loads(data)
     except (ValueError, UnicodeDecodeError):
-        return None, f"its {DEPLOYED_FILE} is not valid JSON"
-    if not is_record(record):
-        return None, f"its {DEPLOYED_FILE} is not one deploy writes (model, version, commit, files)"
+        return None, f"its {name} is not valid JSON"
+    if not owner.is_record(record):
+        return None, f"its {name} is not one {writer} writes ({owner.record_fields})"
     return record, None
 
 
@@ -180,12 +198,20 @@ def is_record(record: object) -> bool:
         return False
     if not all(isinstance(record.get(key), str) for key in RECORD_STRINGS):
         return False
+    return lists_files(record)
+
+
+def lists_files(record: dict) -> bool:
+    """Whether the record has a non-empty ``files`` object keyed by paths inside the folder."""
     files = record.get("files")
     return (
         isinstance(files, dict)
         and bool(files)
         and all(_plain_relative(name) and isinstance(meta, dict) for name, meta in files.items())
     )
+
+
+DEPLOY = Owner("deploy", "deployment", DEPLOYED_FILE, is_record, "model, version, commit, files")
 
 
 def _plain_relative(name: str) -> bool:
@@ -199,15 +225,16 @@ def _plain_relative(name: str) -> bool:
 
 
 @contextmanager
-def staging_beside(target: Path) -> Iterator[Path]:
+def staging_beside(target: Path, owner: Owner | None = None) -> Iterator[Path]:
     """A locked hidden sibling of target, removed on the way out whatever happens.
 
     Folders created on the way to target are removed too if the deploy fails, so a failed
     first deploy leaves nothing behind.
     """
-    created = _make_parents(target)
+    option = (owner or DEPLOY).option
+    created = _make_parents(target, option)
     try:
-        staging, lock = _new_staging(target)
+        staging, lock = _new_staging(target, option)
     except BaseException:
         _remove_empty(created)
         raise
@@ -221,7 +248,7 @@ def staging_beside(target: Path) -> Iterator[Path]:
             _remove_empty(created)
 
 
-def _new_staging(target: Path) -> tuple[Path, int | None]:
+def _new_staging(target: Path, option: str) -> tuple[Path, int | None]:
     parent = target.parent
     try:
         with _locked(parent) as locked:
@@ -231,7 +258,9 @@ def _new_staging(target: Path) -> tuple[Path, int | None]:
             lock = _try_lock(staging)
             (staging / MARKER).write_text(f"pid {os.getpid()}\n")
     except OSError as exc:
-        raise RegistryError(f"--to {target}: cannot write into {parent} ({_cause(exc)})") from None
+        raise RegistryError(
+            f"{option} {target}: cannot write into {parent} ({_cause(exc)})"
+        ) from None
     return staging, lock
 
 
@@ -316,7 +345,7 @@ def _try_lock(folder: Path) -> int | None:
     return handle
 
 
-def _make_parents(target: Path) -> list[Path]:
+def _make_parents(target: Path, option: str) -> list[Path]:
     """Create the missing folders above target; return them, the outermost first."""
     missing, existing = [], target.parent
     while not os.path.lexists(existing):
@@ -328,7 +357,9 @@ def _make_parents(target: Path) -> list[Path]:
             folder.mkdir()
         except OSError as exc:
             _remove_empty(created)
-            raise RegistryError(f"--to {target}: cannot create {folder} ({_cause(exc)})") from None
+            raise RegistryError(
+                f"{option} {target}: cannot create {folder} ({_cause(exc)})"
+            ) from None
         created.append(folder)
     return created
 
@@ -342,7 +373,7 @@ def _remove_empty(folders: list[Path]) -> None:
 # --- the swap ------------------------------------------------------------------------------
 
 
-def swap_in(new: Path, target: Path) -> None:
+def swap_in(new: Path, target: Path, owner: Owner | None = None) -> None:
     """Make ``new`` the content of ``target``; the old content is left in the staging folder.
 
     The old content is checked once more after the swap: if someone put things into
@@ -356,16 +387,18 @@ def swap_in(new: Path, target: Path) -> None:
             if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                 raise
         # Another deploy got there first: replace its deployment like any other.
+    owner = owner or DEPLOY
+    changed = f"{owner.option} {target}: changed during the {owner.writer}"
     if _exchange(new, target):
-        reason = why_not_ours(new)
+        reason = why_not_ours(new, owner)
         if reason is not None:
             _exchange(new, target)
-            raise RegistryError(f"--to {target}: changed during the deploy ({reason}); untouched")
+            raise RegistryError(f"{changed} ({reason}); untouched")
         return
     # No atomic exchange on this system: two renames, undoing the first if the second fails.
-    reason = why_not_ours(target)
+    reason = why_not_ours(target, owner)
     if reason is not None:
-        raise RegistryError(f"--to {target}: changed during the deploy ({reason}); untouched")
+        raise RegistryError(f"{changed} ({reason}); untouched")
     old = new.with_name(new.name + ".previous")  # inside staging: removed with it
     os.rename(target, old)
     try:

@@ -172,11 +172,14 @@ def start_tag_listing(repo: Path) -> GitRun:
     return GitRun(repo, "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags/")
 
 
-def read_objects(repo: Path, object_ids: Sequence[str]) -> Iterator[tuple[str, str, bytes]]:
+def read_objects(
+    repo: Path, object_ids: Sequence[str], missing_ok: bool = False
+) -> Iterator[tuple[str, str, bytes]]:
     """``(id, type, raw content)`` of many objects, from one ``git cat-file --batch``.
 
     Objects are yielded as git writes them, so parsing them overlaps git's reading
-    of the next ones (the two run on different cores).
+    of the next ones (the two run on different cores). With ``missing_ok``, names
+    like ``<commit>:<path>`` may name nothing: ``(name, "missing", b"")`` then.
     """
     if not object_ids:
         return
@@ -186,7 +189,7 @@ def read_objects(repo: Path, object_ids: Sequence[str]) -> Iterator[tuple[str, s
     feeder = threading.Thread(target=_feed, args=(run.process.stdin, wanted), daemon=True)
     feeder.start()
     try:
-        yield from _batch_objects(run.process.stdout)
+        yield from _batch_objects(run.process.stdout, missing_ok)
     except BaseException:
         run.abort()  # an error, or the caller stopped early: don't leave git waiting
         feeder.join()
@@ -202,11 +205,14 @@ def _feed(pipe, data: bytes) -> None:
         pipe.close()
 
 
-def _batch_objects(stream) -> Iterator[tuple[str, str, bytes]]:
+def _batch_objects(stream, missing_ok: bool) -> Iterator[tuple[str, str, bytes]]:
     while True:
         header = stream.readline().decode(errors="replace").split()
         if not header:
             return
+        if missing_ok and header[-1] == "missing":  # "<name> missing" (no path there)
+            yield header[0], "missing", b""
+            continue
         if len(header) != 3:  # "<id> missing": a ref to an object that is gone
             raise RegistryError(f"git object {header[0]} is missing: the repository is damaged")
         oid, kind, size = header

@@ -1,0 +1,279 @@
+"""`registry report --out DIR` on a real git + DVC registry: pages read back with html.parser."""
+
+import hashlib
+import json
+import math
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from registry_helpers import call, git, make_project, retrain
+
+from {{ cookiecutter.package_name }}.registry import artifact_files, report_figures, report_pages
+from {{ cookiecutter.package_name }}.registry.store import load_registry
+
+pytestmark = pytest.mark.slow  # real git + DVC repositories
+
+HOSTILE = "<script>alert(\"x\")</script> 'quoted' & <b>bold</b>"
+VOID = {"meta", "br", "img", "input", "link", "hr", "col", "wbr", "source", "area", "base"}
+ROC = "fpr,tpr\n0.0,0.0\n0.1,0.7\n0.3,0.9\n1.0,1.0\n"
+CONFUSION = "actual,predicted\n0,0\n0,0\n0,1\n1,1\n1,1\n1,1\n"
+
+
+class Page(HTMLParser):
+    """What the tests look at: cells with a manifest key, links, text, and tag balance."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.keyed: list[tuple[str, str]] = []  # (data-key, text)
+        self.urls: list[str] = []
+        self.tags: set[str] = set()
+        self.text: list[str] = []
+        self.problems: list[str] = []
+        self._open: list[str] = []
+        self._key: str | None = None
+        self._cell: list[str] = []
+        self.feed(text)
+        self.close()
+        self.problems += [f"<{tag}> never closed" for tag in self._open]
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        attributes = dict(attrs)
+        self.urls += [attributes[a] for a in ("href", "src", "xlink:href") if a in attributes]
+        if tag not in VOID:
+            self._open.append(tag)
+        if "data-key" in attributes:
+            self._key, self._cell = attributes["data-key"], []
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.add(tag)
+        attributes = dict(attrs)
+        self.urls += [attributes[a] for a in ("href", "src", "xlink:href") if a in attributes]
+
+    def handle_endtag(self, tag):
+        if not self._open or self._open[-1] != tag:
+            self.problems.append(f"</{tag}> closes {self._open[-1] if self._open else 'nothing'}")
+            return
+        self._open.pop()
+        if tag == "td" and self._key is not None:
+            self.keyed.append((self._key, "".join(self._cell)))
+            self._key = None
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._key is not None:
+            self._cell.append(data)
+
+
+def leaves(node, prefix=""):
+    """Every value of a manifest by its dotted key, lists by index (``gate.checks.0.value``)."""
+    if isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    else:
+        return {prefix: node}
+    found = {}
+    for key, value in items:
+        found.update(leaves(value, f"{prefix}.{key}" if prefix else str(key)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def registry_repo(tmp_path_factory) -> Path:
+    """v1.0.0 (with plots), v1.1.0 and v1.2.0; promotions, a rollback and a deprecation
+    whose reasons are hostile text."""
+    repo = make_project(tmp_path_factory.mktemp("report"))
+    (repo / "plots").mkdir()
+    (repo / "plots" / "roc.csv").write_text(ROC)
+    (repo / "plots" / "confusion.csv").write_text(CONFUSION)
+    git(repo, "add", "plots")
+    git(repo, "commit", "-q", "-m", "plots")
+    assert call_ok(repo, "register")
+    retrain(repo, 0.92)
+    assert call_ok(repo, "register", "--bump", "minor")
+    retrain(repo, 0.95, seed=2)
+    assert call_ok(repo, "register", "--bump", "minor")
+    assert call_ok(repo, "promote", "v1.0.0", "--stage", "staging", "--reason", HOSTILE)
+    assert call_ok(repo, "promote", "v1.1.0", "--stage", "staging")
+    assert call_ok(repo, "rollback", "--stage", "staging", "--reason", HOSTILE)
+    assert call_ok(repo, "deprecate", "v1.1.0", "--reason", HOSTILE)
+    return repo
+
+
+def call_ok(repo: Path, *args: str) -> bool:
+    from {{ cookiecutter.package_name }}.registry.cli import main
+
+    return main([args[0], "-C", str(repo), *args[1:]]) == 0
+
+
+@pytest.fixture(scope="module")
+def site(registry_repo, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "report"
+    assert call_ok(registry_repo, "report", "--out", str(out))
+    return out
+
+
+def pages(site: Path) -> dict[str, Page]:
+    return {
+        p.relative_to(site).as_posix(): Page(p.read_text(encoding="utf-8"))
+        for p in site.rglob("*.html")
+    }
+
+
+def test_every_version_has_a_card_linked_from_the_index(registry_repo, site):
+    registry = load_registry(registry_repo)
+    versions = registry.versions("{{ cookiecutter.model_name }}")
+    assert [v.version for v in versions] == ["v1.0.0", "v1.1.0", "v1.2.0"]
+    found = pages(site)
+    index_links = {unquote(url) for url in found["index.html"].urls}
+    for version in versions:
+        card = report_pages.card_path(version.model, version.version)
+        assert card in found, card
+        assert card in index_links
+    assert set(found) == {"index.html"} | {
+        report_pages.card_path(v.model, v.version) for v in versions
+    }
+    record = json.loads((site / "REPORT.json").read_text())
+    assert set(record["files"]) == set(found)
+
+
+def test_every_number_shown_matches_the_manifest(registry_repo, site):
+    registry = load_registry(registry_repo)
+    found = pages(site)
+    for version in registry.versions("{{ cookiecutter.model_name }}"):
+        values = leaves(version.manifest)
+        card = found[report_pages.card_path(version.model, version.version)]
+        shown = dict(card.keyed)
+        assert len(shown) == len(card.keyed)  # each number once per card
+        for key, text in card.keyed:
+            assert float(text) == values[key], (version.version, key, text)
+        numbers = {k for k, v in values.items() if isinstance(v, (int, float))}
+        numbers -= {k for k, v in values.items() if isinstance(v, bool)}
+        assert numbers <= set(shown), numbers - set(shown)  # no number left out
+    index = found["index.html"]
+    assert index.keyed
+    manifests = [leaves(v.manifest) for v in registry.versions("{{ cookiecutter.model_name }}")]
+    for key, text in index.keyed:  # rounded to 4 significant digits on the index
+        assert any(
+            math.isclose(float(text), m[key], rel_tol=5e-4) for m in manifests if key in m
+        ), (key, text)
+
+
+def test_pages_are_valid_html_with_no_external_url(site):
+    for name, page in pages(site).items():
+        assert not page.problems, (name, page.problems)
+        assert {"html", "head", "body", "title"} <= page.tags, name
+        for url in page.urls:
+            parts = urlsplit(url)
+            assert not parts.scheme and not parts.netloc, (name, url)
+            target = (site / name).parent / unquote(parts.path)
+            assert target.resolve().is_file(), (name, url)  # every link leads to a page
+        assert "script" not in page.tags and "iframe" not in page.tags, name
+
+
+def test_the_timeline_shows_hostile_reasons_as_text(site):
+    index = pages(site)["index.html"]
+    text = "".join(index.text)
+    assert text.count(HOSTILE) == 3  # promote, rollback, deprecate: each reason exactly
+    assert "script" not in index.tags and "b" not in index.tags
+    for event in ("promote", "rollback", "deprecate"):
+        assert event in text
+
+
+def test_cards_draw_the_plots_committed_at_the_version(site):
+    found = pages(site)
+    with_plots = found[report_pages.card_path("{{ cookiecutter.model_name }}", "v1.0.0")]
+    assert {"svg", "polyline"} <= with_plots.tags  # the ROC curve
+    text = "".join(with_plots.text)
+    assert "ROC curve" in text and "Confusion matrix" in text
+    html = (site / report_pages.card_path("{{ cookiecutter.model_name }}", "v1.0.0")).read_text()
+    matrix = html.split('<table class="confusion">')[1].split("</table>")[0]
+    # actual 0: predicted 0 twice, 1 once; actual 1: predicted 1 three times
+    assert re.findall(r"<td[^>]*>(\d+)</td>", matrix) == ["2", "1", "0", "3"]
+    later = "".join(found[report_pages.card_path("{{ cookiecutter.model_name }}", "v1.2.0")].text)
+    assert "ROC curve" in later  # the plots stay committed in later commits
+    assert "no profile recorded" in later
+
+
+def test_an_earlier_report_is_replaced_and_anything_else_refused(registry_repo, tmp_path, capsys):
+    out = tmp_path / "out"
+    code, _, err = call(capsys, registry_repo, "report", "--out", str(out))
+    assert code == 0, err
+    first = snapshot(out)
+    code, _, err = call(capsys, registry_repo, "report", "--out", str(out))  # its own: replaced
+    assert code == 0 and snapshot(out).keys() == first.keys(), err
+    (out / "notes.txt").write_text("mine")
+    for folder, problem in [
+        (out, "it holds notes.txt, which its REPORT.json does not list"),
+        (registry_repo, "and no REPORT.json"),
+        (out / "notes.txt", "it exists and is not a folder"),
+    ]:
+        before = snapshot(folder) if folder.is_dir() else folder.read_bytes()
+        code, stdout, err = call(capsys, registry_repo, "report", "--out", str(folder))
+        assert code == 1 and not stdout
+        assert err.startswith("error: --out ") and err.count("\n") == 1 and problem in err, err
+        assert (snapshot(folder) if folder.is_dir() else folder.read_bytes()) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        os.path.relpath(os.path.join(root, name), folder): Path(root, name).read_bytes()
+        for root, _, names in os.walk(folder)
+        if ".git" not in Path(root).relative_to(folder).parts
+        for name in names
+    }
+
+
+def test_a_profile_is_drawn_per_feature_and_its_names_escaped():
+    profile = {
+        "rows": 120,
+        "features": {
+            "<i>age</i>": {"missing": 0.1, "quantiles": {"0.05": 21.0, "0.5": 40.0, "0.95": 70.0}},
+            "island": {"missing": 0.0, "categories": {"Biscoe": 0.5, "<Dream>": 0.3, "other": 0.2}},
+        },
+        "target": {"categories": {"Adelie": 0.6, "Gentoo": 0.4}},
+    }
+    page = Page(report_figures.profile_html(profile))
+    assert not page.problems
+    assert "i" not in page.tags and {"svg", "polyline", "rect"} <= page.tags
+    text = "".join(page.text)
+    for name in ("<i>age</i>: quantiles", "island: categories", "<Dream>", "target"):
+        assert name in text, name
+    assert "no profile recorded" in report_figures.profile_html(None)
+
+
+def test_predictions_are_drawn_as_points_and_bad_plot_files_named():
+    scatter = Page(report_figures.plot_html("predictions.csv", "actual,predicted\n1,1.5\n2,1.8\n"))
+    assert "circle" in scatter.tags and "polyline" not in scatter.tags
+    assert "Predicted vs actual" in "".join(scatter.text)
+    broken = report_figures.plot_html("roc.csv", "a,b\nx,y\n")
+    assert "plots/roc.csv: no numeric fpr and tpr columns" in broken
+
+
+def test_signature_is_read_from_the_dvc_cache_only_when_its_sha256_matches(tmp_path):
+    signature = json.dumps({"inputs": [{"name": "<x>", "dtype": "float64"}]}).encode()
+    cache = tmp_path / ".dvc" / "cache" / "files" / "md5"
+    file_md5, dir_md5 = "ab" + "1" * 30, "cd" + "2" * 30 + ".dir"
+    for md5, content in [
+        (file_md5, signature),
+        (dir_md5, json.dumps([{"md5": file_md5, "relpath": "signature.json"}]).encode()),
+    ]:
+        (cache / md5[:2]).mkdir(parents=True, exist_ok=True)
+        (cache / md5[:2] / md5[2:]).write_bytes(content)
+    sha256 = hashlib.sha256(signature).hexdigest()
+    manifest = {"artifact": {"md5": dir_md5, "files": {"signature.json": {"sha256": sha256}}}}
+    found = artifact_files.cached_json(tmp_path, manifest, "signature.json")
+    assert found == (json.loads(signature), None)
+    section = Page(report_pages.signature_section(found))
+    assert "Signature: 1 inputs" in "".join(section.text) and "<x>" in "".join(section.text)
+    manifest["artifact"]["files"]["signature.json"]["sha256"] = "0" * 64
+    value, problem = artifact_files.cached_json(tmp_path, manifest, "signature.json")
+    assert value is None and "does not match the manifest's sha256" in problem
+    missing = artifact_files.cached_json(tmp_path / "elsewhere", manifest, "signature.json")
+    assert "not in this clone's DVC cache" in missing[1]
