@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..errors import ProjectError
-from . import MODEL_NAME, render
+from ..psi import THRESHOLD as PSI_THRESHOLD
+from . import MODEL_NAME, lineage, render
 from .errors import RegistryError
 from .semver import SemVer
 from .store import Registry, load_registry
@@ -30,14 +31,20 @@ PLUGIN_COMMANDS = {
     "verify": "rebuild a version from a fresh clone and compare weight hashes",
     "gc": "free DVC cache and remote space, keeping every registered version's weights",
     "check": "the gate's verdict for HEAD against the version in production now (exit 1: rejected)",
+    "drift": "score a batch of live rows against a version's training-data profile (PSI; "
+    "exit 1: drift, 2: cannot score)",
 }
 
 
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage problem is one ``error: …`` line like every other error."""
 
+    usage_status = 1  # a command may set its own (registry drift: 2, as 1 means drift)
+
     def error(self, message: str) -> NoReturn:
-        raise RegistryError(f"{self.prog}: {message}")
+        problem = RegistryError(f"{self.prog}: {message}")
+        problem.exit_status = self.usage_status
+        raise problem
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,11 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser(argv).parse_args(argv)
         args.repo = Path(args.repo).resolve()
-        args.handler(args)
+        status = args.handler(args)  # a verdict may set it (check: raises; drift: returns 1)
     except ProjectError as exc:
         # printable: an error may quote a tag or a git server, and is always one line
         print(f"error: {render.one_line(str(exc))}", file=sys.stderr)
-        return 1
+        return getattr(exc, "exit_status", 1)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
@@ -57,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # output piped into `head`: stop quietly, like other command-line tools
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return 0
-    return 0
+    return status or 0
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
@@ -115,6 +122,12 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     sub = command("diff", cmd_diff, "params, metrics, data and environment side by side")
     sub.add_argument("a", metavar="A")
     sub.add_argument("b", metavar="B")
+    sub.add_argument(
+        "--threshold",
+        type=psi_threshold,
+        default=PSI_THRESHOLD,
+        help=f"flag a feature whose PSI is above this (default {PSI_THRESHOLD:g})",
+    )
 
     for name, help_text in PLUGIN_COMMANDS.items():
         sub = command(name, None, help_text)
@@ -159,6 +172,17 @@ def emit(args: argparse.Namespace, data: Any, human: Callable[[], str] | str) ->
         print(json.dumps(data))
     else:
         print(human() if callable(human) else human)
+
+
+def psi_threshold(text: str) -> float:
+    """A drift threshold: a positive number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
 
 
 def version_arg(text: str) -> str:
@@ -320,5 +344,12 @@ def cmd_diff(args: argparse.Namespace) -> None:
     a = registry.resolve(args.model, version_arg(args.a))
     b = registry.resolve(args.model, version_arg(args.b))
     rows = render.diff_rows(a.manifest, b.manifest)
-    data = {"a": a.version, "b": b.version, "rows": rows}
-    emit(args, data, lambda: render.diff_table(a.version, b.version, rows))
+    drift = lineage.diff_section(args.repo, a, b, args.threshold)
+    data = {"a": a.version, "b": b.version, "rows": rows, "data_drift": drift}
+    quiet = not (lineage.has_profile(a) or lineage.has_profile(b))  # both older than profiles
+
+    def human() -> str:
+        table = render.diff_table(a.version, b.version, rows)
+        return table + lineage.diff_text(drift, b.version, quiet)
+
+    emit(args, data, human)
