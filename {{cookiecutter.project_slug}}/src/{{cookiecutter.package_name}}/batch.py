@@ -18,7 +18,6 @@ from .errors import ProjectError
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
-
 def read_input(path: Path) -> pd.DataFrame:
     """The input as given (CSV: text cells; JSON: native values), not yet validated."""
     suffix = path.suffix.lower()

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .model_io import write_atomic
 from .psi import PROFILE_FILE
+
 PROFILE_VERSION = 1
 GRID = tuple(round(step / 10, 1) for step in range(11))  # 0, 0.1, … 1: deciles and the ends
 TOP = 20  # categories kept by name; the rest is "other"

@@ -58,7 +58,7 @@ def estimated(reference: dict[str, Any], other: dict[str, Any]) -> list[float]:
         if edges is None or not other.get("bins"):
             return [missing, 1 - missing]
         cdf = [cumulative(other, edge) for edge in as_numbers(edges)]
-        steps = [b - a for a, b in zip([0.0, *cdf], [*cdf, 1.0])]
+        steps = [b - a for a, b in zip([0.0, *cdf], [*cdf, 1.0], strict=True)]
         return [missing, *(max(step, 0.0) * (1 - missing) for step in steps)]
     names = sorted(reference.get("top") or {})
     found = [(other.get("top") or {}).get(name, 0.0) for name in names]
@@ -73,14 +73,14 @@ def cumulative(profile: dict[str, Any], x: float) -> float:
     present = 1 - profile["missing"]
     points = [(quantiles[0], 0.0)]
     running = 0.0
-    for edge, bin_share in zip(as_numbers(bins["edges"]), bins["shares"]):
+    for edge, bin_share in zip(as_numbers(bins["edges"]), bins["shares"], strict=False):
         running += bin_share
         points.append((edge, min(running / present, 1.0) if present else 1.0))
     points.append((quantiles[-1], 1.0))
     if x < points[0][0]:
         return 0.0
     below = 0.0
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
         if x >= x1:
             below = max(below, y1)
         elif x0 <= x < x1:

@@ -68,9 +68,7 @@ def score(repo: Path, version: Version, source: Path, threshold: float) -> dict[
     # missing values are allowed: a feature arriving empty is drift, not bad input
     inputs = [{"name": n, "dtype": f["dtype"], "nullable": True} for n, f in features.items()]
     frame = batch.read_input(source)
-    typed = batch.validate_input(
-        frame, {"inputs": inputs}, source, source.suffix.lower() == ".csv"
-    )
+    typed = batch.validate_input(frame, {"inputs": inputs}, source, source.suffix.lower() == ".csv")
     rows = []
     for name, reference in features.items():
         actual = profiles.batch_shares(typed[name], reference)

@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
+from ..psi import PROFILE_FILE
 from . import models
 from .errors import RegistryError
-from ..psi import PROFILE_FILE
 from .render import SUMMARY_LIMIT, one_line
 
 MANIFEST_SCHEMA = 1
