@@ -27,8 +27,13 @@ def has_profile(version: Version) -> bool:
 
 
 def read_profile(repo: Path, version: Version) -> dict[str, Any]:
-    from .committed import read_verified  # loads DVC: only when a profile is read
+    from .committed import label_of, read_verified  # loads DVC: only when a profile is read
 
+    if not version.derived and not has_profile(version):
+        raise ProjectError(
+            f"{label_of(version)}: its manifest lists no {psi.PROFILE_FILE} (trained before "
+            "data profiles existed): no training profile to compare with"
+        )
     files = read_verified(repo, version, [psi.PROFILE_FILE])
     shown = f"{files.label}: {files.folder}/{psi.PROFILE_FILE}"
     try:
