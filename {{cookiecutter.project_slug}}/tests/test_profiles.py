@@ -12,7 +12,13 @@ from {{ cookiecutter.package_name }} import profiles, psi
 from {{ cookiecutter.package_name }}.schema import load_schema
 
 ROWS = 2000
-FEATURES = {"size": "float64", "count": "int64", "colour": "category", "ok": "bool", "day": "datetime"}  # fmt: skip
+FEATURES = {
+    "size": "float64",
+    "count": "int64",
+    "colour": "category",
+    "ok": "bool",
+    "day": "datetime",
+}
 
 
 def frame(seed: int = 0, rows: int = ROWS) -> pd.DataFrame:
