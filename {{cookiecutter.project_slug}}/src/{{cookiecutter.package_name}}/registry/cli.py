@@ -1,7 +1,8 @@
 """The ``registry`` command line (also ``python -m <package>.registry``).
 
 Reading commands (list, show, history, query, diff) import only the standard
-library and this package's read modules: one ``git for-each-ref`` per run.
+library and this package's read modules: one ``git for-each-ref`` per run. (``diff``
+of two versions with training-data profiles also reads them through DVC.)
 
 Plug-in commands (``deploy``, ``verify``, ``gc``, ``check``) live in their own modules, imported
 only when that command runs. Such a module provides ``configure(parser)`` to add its

@@ -49,9 +49,15 @@ def diff_section(repo: Path, a: Version, b: Version, threshold: float) -> dict[s
     """Per feature (and the target), the PSI of b's training data against a's deciles or
     categories; a note instead when either version has no profile."""
     section: dict[str, Any] = {"measure": MEASURE, "threshold": threshold, "reference": a.version}
-    without = [v.version for v in (a, b) if not has_profile(v)]
+    without = [v for v in (a, b) if not has_profile(v)]
     if without:
-        section["note"] = f"no training-data profile in {' and '.join(without)}"
+        names = " and ".join(v.version for v in without)
+        section["note"] = f"no training-data profile in {names}" + (
+            " (registered by another tool: its derived manifest lists no files; "
+            "registry drift reads its profile)"
+            if any(v.derived for v in without)
+            else ""
+        )
         section["features"] = []
         return section
     rows = psi.compare(read_profile(repo, a), read_profile(repo, b), threshold)
