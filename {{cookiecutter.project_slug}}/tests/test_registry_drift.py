@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from registry_helpers import (
+    MODEL_NAME,
     call,
     call_json,
     copy_project,
@@ -60,6 +62,9 @@ def profiled(tmp_path_factory) -> Path:
     assert main_ok(repo, "register")
     script = repo / "toy_pipeline.py"
     script.write_text(script.read_text() + PROFILE_STEP)
+    pipeline = yaml.safe_load((repo / "dvc.yaml").read_text())
+    pipeline["artifacts"] = {MODEL_NAME: {"path": f"models/{MODEL_NAME}", "type": "model"}}
+    (repo / "dvc.yaml").write_text(yaml.safe_dump(pipeline, sort_keys=False))
     commit_data(repo, iris(), "iris")
     assert main_ok(repo, "register", "--bump", "minor")
     assert main_ok(repo, "promote", "v1.1.0", "--stage", "staging")
@@ -200,3 +205,16 @@ def tamper_profiles(store: Path) -> None:
         if path.is_file() and b'"profile":1' in path.read_bytes():
             path.chmod(0o644)
             path.write_bytes(path.read_bytes().replace(b'"rows":150', b'"rows":151'))
+
+
+def test_a_version_registered_by_another_tool_is_scored_from_its_commit(capsys, repo, tmp_path):
+    """A GTO-style tag (no manifest): drift reads its folder at the commit, checked against
+    dvc.lock; diff says why it does not compare its profile."""
+    commit = call_json(capsys, repo, "show", "v1.1.0")["commit"]
+    git(repo, "tag", "-a", f"{MODEL_NAME}@v2.0.0", "-m", "Registered by gto", commit)
+    moved = features_only(iris())
+    moved[SHIFTED] = moved[SHIFTED] + 2.5
+    code, _, err = call(capsys, repo, "drift", "v2.0.0", "--input", str(batch(tmp_path, moved)))
+    assert code == 1 and err.startswith(f"drift: {SHIFTED} PSI "), err
+    note = call_json(capsys, repo, "diff", "v1.1.0", "v2.0.0")["data_drift"]["note"]
+    assert note.startswith("no training-data profile in v2.0.0 (registered by another tool")
