@@ -4,11 +4,12 @@ Reading commands (list, show, history, query, diff) import only the standard
 library and this package's read modules: one ``git for-each-ref`` per run. (``diff``
 of two versions with training-data profiles also reads them through DVC.)
 
-Plug-in commands (``deploy``, ``verify``, ``gc``, ``check``) live in their own modules, imported
-only when that command runs. Such a module provides ``configure(parser)`` to add its
-arguments and ``run(args) -> None`` (print its own output, raise ``RegistryError``
-or ``ProjectError`` on failure); ``args`` also carries ``repo`` (Path), ``model``
-and ``json`` from the shared options.
+Plug-in commands (``deploy``, ``verify``, ``gc``, ``check``, ``drift``) live in their own
+modules, imported only when that command runs. Such a module provides ``configure(parser)``
+to add its arguments and ``run(args) -> int | None`` (print its own output, raise
+``RegistryError`` or ``ProjectError`` on failure, return a non-zero exit status for a
+verdict such as drift); ``args`` also carries ``repo`` (Path), ``model`` and ``json`` from
+the shared options.
 """
 
 import argparse
