@@ -78,8 +78,9 @@ def test_a_profile_is_deterministic_rounded_and_small():
     first, second = profiles.to_json(profile_of(frame())), profiles.to_json(profile_of(frame()))
     assert first == second
     assert len(first) < 2500 * len(FEATURES)  # a few hundred bytes a feature, bounded
-    shares = [v for f in json.loads(first)["features"].values() for v in f.get("top", {}).values()]
-    assert all(len(repr(v).split(".")[-1]) <= profiles.DIGITS for v in shares)
+    size = json.loads(first)["features"]["size"]
+    values = [size["mean"], size["std"], *size["quantiles"], *size["bins"]["edges"]]
+    assert all(value == float(f"{value:.6g}") for value in values), values  # 6 significant
 
 
 def test_many_categories_keep_the_top_ones_and_say_other():
