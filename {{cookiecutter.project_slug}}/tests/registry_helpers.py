@@ -173,6 +173,11 @@ def call(capsys, repo: Path, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def main_ok(repo: Path, *args: str) -> bool:
+    """Run the registry CLI in-process on ``repo`` (outside a test: no capsys); succeeded?"""
+    return main([args[0], "-C", str(repo), *args[1:]]) == 0
+
+
 def call_json(capsys, repo: Path, *args: str):
     code, out, err = call(capsys, repo, *args, "--json")
     assert code == 0, err

@@ -18,6 +18,7 @@ from registry_helpers import (
     copy_project,
     dvc,
     git,
+    main_ok,
     make_project,
     remote_tags,
     retrain,
@@ -40,12 +41,6 @@ def two_versions(tmp_path_factory) -> Path:
     retrain(repo, 0.92)
     assert main_ok(repo, "register", "--bump", "minor")
     return repo
-
-
-def main_ok(repo: Path, *args: str) -> bool:
-    from {{ cookiecutter.package_name }}.registry.cli import main
-
-    return main([args[0], "-C", str(repo), *args[1:]]) == 0
 
 
 @pytest.fixture

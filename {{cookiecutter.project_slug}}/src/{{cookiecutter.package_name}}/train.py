@@ -18,6 +18,7 @@ from . import estimators
 from .config import ProjectPaths, TrainParams, load_train
 from .errors import ProjectError, run_cli
 from .model_io import save_model
+from .profiles import profile_of, write_profile
 from .schema import Schema, load_schema, read_csv, require_two_classes
 
 
@@ -53,8 +54,11 @@ def run(project_dir: Path) -> dict:
     paths = ProjectPaths(project_dir)
     schema = load_schema(paths.schema)
     params = load_train(paths.params, schema.task)
-    model = fit(params, schema, read_csv(paths.train_csv, schema), paths.train_csv)
-    return save_model(model, paths.model_dir, schema)
+    frame = read_csv(paths.train_csv, schema)
+    model = fit(params, schema, frame, paths.train_csv)
+    signature = save_model(model, paths.model_dir, schema)
+    write_profile(paths.model_dir, profile_of(frame, schema))  # beside the weights, for drift
+    return signature
 
 
 def main() -> None:

@@ -8,17 +8,14 @@ corrupted cache or a tampered remote object can never become the yardstick.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from sklearn.base import BaseEstimator
 
-from ..errors import ProjectError
 from ..gate import Candidate, Production
 from ..model_io import MODEL_FILE, SIGNATURE_FILE, load_trusted
-from ..storage_errors import read_cause
-from . import derived
+from .committed import read_verified
 from .errors import RegistryError
 from .store import Version, load_registry
 
@@ -63,60 +60,9 @@ class Weights:
 
 
 def load_weights(repo_dir: Path, version: Version) -> Weights:
-    """``model.skops`` and ``signature.json`` of ``version`` at its commit, both
-    sha256-checked against its manifest, then the model loaded with the explicit
-    trusted-types list."""
-    label = f"{version.model} {version.version} (commit {version.commit[:12]})"
-    if version.derived:  # registered by another tool: checked against dvc.lock instead
-        return load_derived(repo_dir, version, label)
-    artifact = version.manifest.get("artifact") or {}
-    files = artifact.get("files") or {}
-    expected = {
-        name: (files.get(name) or {}).get("sha256") for name in (MODEL_FILE, SIGNATURE_FILE)
-    }
-    if not artifact.get("path") or not all(expected.values()):
-        raise ProjectError(f"{label}: tag {version.tag} has no artifact sha256 in its manifest")
-    contents = read_at_commit(repo_dir, version.commit, artifact["path"], list(expected), label)
-    for name, data in contents.items():
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != expected[name]:
-            raise ProjectError(
-                f"{label}: {artifact['path']}/{name} has sha256 {actual[:12]}…, its manifest "
-                f"says {expected[name][:12]}…: refusing tampered or corrupted weights"
-            )
-    model = load_trusted(contents[MODEL_FILE], f"{label} {artifact['path']}/{MODEL_FILE}")
-    return Weights(model, expected[MODEL_FILE])
-
-
-def load_derived(repo_dir: Path, version: Version, label: str) -> Weights:
-    """A version without a manifest in its tag (written by GTO or DVC Studio): every file
-    of its artifact folder, checked against the md5 its commit's dvc.lock records; the
-    sha256 is computed from the verified bytes."""
-    folder, md5 = derived.artifact_of(version)
-    contents = read_at_commit(repo_dir, version.commit, folder, None, label)
-    digests = {name: derived.digests_of_bytes(data) for name, data in contents.items()}
-    files = derived.verified_files(digests, md5, label)
-    for name in (MODEL_FILE, SIGNATURE_FILE):
-        if name not in contents:
-            raise ProjectError(f"{label}: {folder}/ has no {name}")
-    model = load_trusted(contents[MODEL_FILE], f"{label} {folder}/{MODEL_FILE}")
-    return Weights(model, files[MODEL_FILE]["sha256"])
-
-
-def read_at_commit(
-    repo_dir: Path, commit: str, folder: str, names: list[str] | None, label: str
-) -> dict[str, bytes]:
-    """Files of a DVC-tracked folder as of ``commit`` (cache, then remote);
-    ``names=None``: every file in it."""
-    from dvc.api import DVCFileSystem  # dvc is slow to import; only loading weights needs it
-
-    fs = None
-    try:
-        fs = DVCFileSystem(str(repo_dir), rev=commit)
-        if names is None:
-            names = [path[len(folder) + 1 :] for path in fs.find(folder)]
-        return {name: fs.read_bytes(f"{folder}/{name}") for name in names}
-    except Exception as exc:  # dvc raises many types (scm, config, storage); all mean "cannot"
-        raise ProjectError(
-            f"{label}: cannot load its weights {folder}: {read_cause(exc, fs)}"
-        ) from None
+    """``model.skops`` and ``signature.json`` of ``version`` at its commit, verified
+    (``committed.read_verified``), then the model loaded with the explicit trusted-types
+    list."""
+    files = read_verified(repo_dir, version, [MODEL_FILE, SIGNATURE_FILE])
+    model = load_trusted(files.contents[MODEL_FILE], f"{files.label} {files.folder}/{MODEL_FILE}")
+    return Weights(model, files.sha256[MODEL_FILE])

@@ -1,13 +1,15 @@
 """The ``registry`` command line (also ``python -m <package>.registry``).
 
 Reading commands (list, show, history, query, diff) import only the standard
-library and this package's read modules: one ``git for-each-ref`` per run.
+library and this package's read modules: one ``git for-each-ref`` per run. (``diff``
+of two versions with training-data profiles also reads them through DVC.)
 
-Plug-in commands (``deploy``, ``verify``, ``gc``, ``check``) live in their own modules, imported
-only when that command runs. Such a module provides ``configure(parser)`` to add its
-arguments and ``run(args) -> None`` (print its own output, raise ``RegistryError``
-or ``ProjectError`` on failure); ``args`` also carries ``repo`` (Path), ``model``
-and ``json`` from the shared options.
+Plug-in commands (``deploy``, ``verify``, ``gc``, ``check``, ``drift``) live in their own
+modules, imported only when that command runs. Such a module provides ``configure(parser)``
+to add its arguments and ``run(args) -> int | None`` (print its own output, raise
+``RegistryError`` or ``ProjectError`` on failure, return a non-zero exit status for a
+verdict such as drift); ``args`` also carries ``repo`` (Path), ``model`` and ``json`` from
+the shared options.
 """
 
 import argparse
@@ -20,7 +22,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..errors import ProjectError
-from . import MODEL_NAME, render
+from ..psi import THRESHOLD as PSI_THRESHOLD
+from . import MODEL_NAME, lineage, render
 from .errors import RegistryError
 from .semver import SemVer
 from .store import Registry, load_registry
@@ -31,14 +34,20 @@ PLUGIN_COMMANDS = {
     "gc": "free DVC cache and remote space, keeping every registered version's weights",
     "check": "the gate's verdict for HEAD against the version in production now (exit 1: rejected)",
     "report": "write the registry as a static HTML site (index, one model card per version)",
+    "drift": "score a batch of live rows against a version's training-data profile (PSI; "
+    "exit 1: drift, 2: cannot score)",
 }
 
 
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage problem is one ``error: …`` line like every other error."""
 
+    usage_status = 1  # a command may set its own (registry drift: 2, as 1 means drift)
+
     def error(self, message: str) -> NoReturn:
-        raise RegistryError(f"{self.prog}: {message}")
+        problem = RegistryError(f"{self.prog}: {message}")
+        problem.exit_status = self.usage_status
+        raise problem
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,11 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser(argv).parse_args(argv)
         args.repo = Path(args.repo).resolve()
-        args.handler(args)
+        status = args.handler(args)  # a verdict may set it (check: raises; drift: returns 1)
     except ProjectError as exc:
         # printable: an error may quote a tag or a git server, and is always one line
         print(f"error: {render.one_line(str(exc))}", file=sys.stderr)
-        return 1
+        return getattr(exc, "exit_status", 1)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
@@ -58,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # output piped into `head`: stop quietly, like other command-line tools
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return 0
-    return 0
+    return status or 0
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
@@ -116,6 +125,12 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     sub = command("diff", cmd_diff, "params, metrics, data and environment side by side")
     sub.add_argument("a", metavar="A")
     sub.add_argument("b", metavar="B")
+    sub.add_argument(
+        "--threshold",
+        type=psi_threshold,
+        default=PSI_THRESHOLD,
+        help=f"flag a feature whose PSI is above this (default {PSI_THRESHOLD:g})",
+    )
 
     for name, help_text in PLUGIN_COMMANDS.items():
         sub = command(name, None, help_text)
@@ -160,6 +175,17 @@ def emit(args: argparse.Namespace, data: Any, human: Callable[[], str] | str) ->
         print(json.dumps(data))
     else:
         print(human() if callable(human) else human)
+
+
+def psi_threshold(text: str) -> float:
+    """A drift threshold: a positive number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
 
 
 def version_arg(text: str) -> str:
@@ -321,5 +347,12 @@ def cmd_diff(args: argparse.Namespace) -> None:
     a = registry.resolve(args.model, version_arg(args.a))
     b = registry.resolve(args.model, version_arg(args.b))
     rows = render.diff_rows(a.manifest, b.manifest)
-    data = {"a": a.version, "b": b.version, "rows": rows}
-    emit(args, data, lambda: render.diff_table(a.version, b.version, rows))
+    drift = lineage.diff_section(args.repo, a, b, args.threshold)
+    data = {"a": a.version, "b": b.version, "rows": rows, "data_drift": drift}
+    quiet = not (lineage.has_profile(a) or lineage.has_profile(b))  # both older than profiles
+
+    def human() -> str:
+        table = render.diff_table(a.version, b.version, rows)
+        return table + lineage.diff_text(drift, b.version, quiet)
+
+    emit(args, data, human)

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from ..psi import PROFILE_FILE
 from . import models
 from .errors import RegistryError
 from .render import SUMMARY_LIMIT, one_line
@@ -35,7 +36,7 @@ def build_manifest(
             "md5": lock_hashes(lock).get(artifact_path),
             "files": artifact_files(project / artifact_path, artifact_path),
         },
-        "data": data_hashes(lock),
+        "data": {**data_hashes(lock), **profile_summary(project / artifact_path, artifact_path)},
         "params": read_yaml(project / "params.yaml"),
         "metrics": read_metrics(project / "metrics"),
         "gate": read_json(project / "reports" / "gate.json"),
@@ -75,6 +76,23 @@ def data_hashes(lock: dict[str, Any]) -> dict[str, str]:
     return {
         path: md5 for path, md5 in sorted(lock_hashes(lock).items()) if path.startswith("data/")
     }
+
+
+def profile_summary(directory: Path, shown_as: str) -> dict[str, Any]:
+    """``{"profile": …}``: the training data's size and gaps, from the profile train wrote
+    beside the weights (its whole text is in the artifact, sha256 under artifact.files);
+    nothing for weights trained before profiles existed."""
+    path = directory / PROFILE_FILE
+    if not path.exists():
+        return {}
+    profile = read_json(path)
+    features = profile.get("features") or {} if isinstance(profile, dict) else {}
+    if not isinstance(profile, dict) or not isinstance(features, dict):
+        raise RegistryError(f"{shown_as}/{PROFILE_FILE}: not a data profile")
+    missing = {name: f.get("missing") for name, f in features.items() if f.get("missing")}
+    summary = {"file": f"{shown_as}/{PROFILE_FILE}", "rows": profile.get("rows")}
+    # features without gaps are left out: a diff of 30 zero rows says nothing
+    return {"profile": {**summary, "features": len(features), "missing": missing}}
 
 
 def read_metrics(directory: Path) -> dict[str, Any]:
