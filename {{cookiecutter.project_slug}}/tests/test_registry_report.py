@@ -9,10 +9,19 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import numpy as np
+import pandas as pd
 import pytest
-from registry_helpers import call, git, make_project, retrain
+from registry_helpers import MODEL_NAME, call, git, make_project, retrain
+from sklearn.datasets import load_iris
 
-from {{ cookiecutter.package_name }}.registry import artifact_files, report_figures, report_pages
+from {{ cookiecutter.package_name }} import profiles
+from {{ cookiecutter.package_name }}.registry import (
+    artifact_files,
+    report_figures,
+    report_pages,
+    report_profile,
+)
 from {{ cookiecutter.package_name }}.registry.store import load_registry
 
 pytestmark = pytest.mark.slow  # real git + DVC repositories
@@ -21,6 +30,19 @@ HOSTILE = "<script>alert(\"x\")</script> 'quoted' & <b>bold</b>"
 VOID = {"meta", "br", "img", "input", "link", "hr", "col", "wbr", "source", "area", "base"}
 ROC = "fpr,tpr\n0.0,0.0\n0.1,0.7\n0.3,0.9\n1.0,1.0\n"
 CONFUSION = "actual,predicted\n0,0\n0,0\n0,1\n1,1\n1,1\n1,1\n"
+BAND = "petal band"  # a category derived from the iris data; its names are markup
+PACKAGE = "{{ cookiecutter.package_name }}"
+# The toy train stage, plus the profile train writes (the package's own code).
+PROFILE_STEP = f"""
+if stage == "train":
+    import pandas as pd
+    from {PACKAGE}.profiles import profile, write_profile
+
+    data = pd.read_csv("data/raw/dataset.csv")
+    numbers = [name for name in data.columns if name not in ("species", "{BAND}")]
+    features = dict.fromkeys(numbers, "float64") | dict.fromkeys(["{BAND}"], "category")
+    write_profile(model_dir, profile(data, features, "species", "category"))
+"""
 
 
 class Page(HTMLParser):
@@ -36,6 +58,8 @@ class Page(HTMLParser):
         self._open: list[str] = []
         self._key: str | None = None
         self._cell: list[str] = []
+        self.stats: dict[tuple, str] = {}  # (feature, stat, category or None): text
+        self._stat: tuple | None = None
         self.feed(text)
         self.close()
         self.problems += [f"<{tag}> never closed" for tag in self._open]
@@ -48,6 +72,9 @@ class Page(HTMLParser):
             self._open.append(tag)
         if "data-key" in attributes:
             self._key, self._cell = attributes["data-key"], []
+        if "data-feature" in attributes:
+            stat = (attributes["data-feature"], attributes["data-stat"])
+            self._stat, self._cell = (*stat, attributes.get("data-category")), []
 
     def handle_startendtag(self, tag, attrs):
         self.tags.add(tag)
@@ -62,10 +89,14 @@ class Page(HTMLParser):
         if tag == "td" and self._key is not None:
             self.keyed.append((self._key, "".join(self._cell)))
             self._key = None
+        if tag == "td" and self._stat is not None:
+            assert self._stat not in self.stats, self._stat  # each statistic once
+            self.stats[self._stat] = "".join(self._cell)
+            self._stat = None
 
     def handle_data(self, data):
         self.text.append(data)
-        if self._key is not None:
+        if self._key is not None or self._stat is not None:
             self._cell.append(data)
 
 
@@ -85,8 +116,8 @@ def leaves(node, prefix=""):
 
 @pytest.fixture(scope="module")
 def registry_repo(tmp_path_factory) -> Path:
-    """v1.0.0 (with plots), v1.1.0 and v1.2.0; promotions, a rollback and a deprecation
-    whose reasons are hostile text."""
+    """v1.0.0 (with plots), v1.1.0 and v1.2.0 (trained on iris, with its data profile);
+    promotions, a rollback and a deprecation whose reasons are hostile text."""
     repo = make_project(tmp_path_factory.mktemp("report"))
     (repo / "plots").mkdir()
     (repo / "plots" / "roc.csv").write_text(ROC)
@@ -96,6 +127,9 @@ def registry_repo(tmp_path_factory) -> Path:
     assert call_ok(repo, "register")
     retrain(repo, 0.92)
     assert call_ok(repo, "register", "--bump", "minor")
+    script = repo / "toy_pipeline.py"
+    script.write_text(script.read_text() + PROFILE_STEP)
+    profiled_iris().to_csv(repo / "data" / "raw" / "dataset.csv", index=False)
     retrain(repo, 0.95, seed=2)
     assert call_ok(repo, "register", "--bump", "minor")
     assert call_ok(repo, "promote", "v1.0.0", "--stage", "staging", "--reason", HOSTILE)
@@ -103,6 +137,18 @@ def registry_repo(tmp_path_factory) -> Path:
     assert call_ok(repo, "rollback", "--stage", "staging", "--reason", HOSTILE)
     assert call_ok(repo, "deprecate", "v1.1.0", "--reason", HOSTILE)
     return repo
+
+
+def profiled_iris() -> pd.DataFrame:
+    """Iris with its species names, a category made from petal length whose names are
+    markup, and every tenth sepal width missing."""
+    iris = load_iris(as_frame=True)
+    data = iris.frame.rename(columns={"target": "species"})
+    data["species"] = data["species"].map(dict(enumerate(iris.target_names)))
+    bands = pd.cut(data["petal length (cm)"], [0, 2, 5, 10], labels=["<b>short</b>", "mid & x", "long"])
+    data[BAND] = bands.astype(str)
+    data.loc[data.index % 10 == 0, "sepal width (cm)"] = np.nan
+    return data
 
 
 def call_ok(repo: Path, *args: str) -> bool:
@@ -197,7 +243,8 @@ def test_cards_draw_the_plots_committed_at_the_version(site):
     assert re.findall(r"<td[^>]*>(\d+)</td>", matrix) == ["2", "1", "0", "3"]
     later = "".join(found[report_pages.card_path("{{ cookiecutter.model_name }}", "v1.2.0")].text)
     assert "ROC curve" in later  # the plots stay committed in later commits
-    assert "no profile recorded" in later
+    earlier = "".join(found[report_pages.card_path("{{ cookiecutter.model_name }}", "v1.1.0")].text)
+    assert "no profile recorded" in earlier  # trained before its pipeline wrote a profile
 
 
 def test_an_earlier_report_is_replaced_and_anything_else_refused(registry_repo, tmp_path, capsys):
@@ -230,22 +277,79 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
+def profile_stats(profile: dict) -> dict[tuple, object]:
+    """What a card shows of each feature (and the target), keyed as its cells are."""
+    stats = {}
+    columns = {**profile["features"], profile["target"]["name"]: profile["target"]}
+    for name, info in columns.items():
+        stats[(name, "missing", None)] = info["missing"]
+        if "top" in info:
+            stats[(name, "distinct", None)] = info["distinct"]
+            stats[(name, "other", None)] = info["other"]
+            stats.update({(name, "top", c): share for c, share in info["top"].items()})
+            continue
+        stats.update({(name, key, None): info[key] for key in ("mean", "std") if key in info})
+        ends = zip(("min", "median", "max"), (0.0, 0.5, 1.0), strict=True)
+        stats.update({(name, s, None): info["quantiles"][profile["grid"].index(q)] for s, q in ends})
+    return stats
+
+
+def assert_shows_profile(page: Page, profile: dict) -> None:
+    """Every statistic of the profile is on the page, as the card rounds it: shares as
+    percentages to 0.1, other numbers to 4 significant digits, datetimes as written."""
+    expected = profile_stats(profile)
+    assert set(page.stats) == set(expected)
+    for key, value in expected.items():
+        text = page.stats[key]
+        if key[1] in ("missing", "other", "top"):
+            assert text.endswith("%") and abs(float(text[:-1]) - 100 * value) <= 0.05 + 1e-9, key
+        elif isinstance(value, str):
+            assert text == value, key
+        else:
+            assert math.isclose(float(text), value, rel_tol=5e-4), (key, text, value)
+
+
+def test_the_card_shows_the_training_data_profile_train_wrote(registry_repo, site):
+    version = load_registry(registry_repo).versions(MODEL_NAME)[-1]
+    written = (registry_repo / version.manifest["data"]["profile"]["file"]).read_bytes()
+    sha256 = version.manifest["artifact"]["files"]["profile.json"]["sha256"]
+    assert hashlib.sha256(written).hexdigest() == sha256  # HEAD is this version's commit
+    profile = json.loads(written)
+    card = pages(site)[report_pages.card_path(version.model, version.version)]
+    assert_shows_profile(card, profile)
+    assert len(profile["features"]) == 5 and profile["features"]["sepal width (cm)"]["missing"]
+    assert {"<b>short</b>", "mid & x", "long"} <= set(profile["features"][BAND]["top"])
+    text = "".join(card.text)
+    assert "target: species" in text and f"{BAND}: top categories" in text
+    assert "<b>short</b>" in text and "b" not in card.tags  # a category name stays text
+
+
 def test_a_profile_is_drawn_per_feature_and_its_names_escaped():
-    profile = {
-        "rows": 120,
-        "features": {
-            "<i>age</i>": {"missing": 0.1, "quantiles": {"0.05": 21.0, "0.5": 40.0, "0.95": 70.0}},
-            "island": {"missing": 0.0, "categories": {"Biscoe": 0.5, "<Dream>": 0.3, "other": 0.2}},
-        },
-        "target": {"categories": {"Adelie": 0.6, "Gentoo": 0.4}},
-    }
-    page = Page(report_figures.profile_html(profile))
+    rng = np.random.default_rng(3)
+    rows = 400
+    hostile = rng.choice(["<i>y</i>", "a & b", "\"q\""], size=rows).astype(object)
+    hostile[:20] = np.nan
+    frame = pd.DataFrame(
+        {
+            "<b>x</b>": hostile,
+            "many": [f"c{i % 25}" for i in range(rows)],  # 25 categories: 20 kept, 5 other
+            "size": rng.normal(5.0, 2.0, rows),
+            "day": pd.Series(pd.date_range("2024-01-01", periods=rows, freq="D")),
+            "label": rng.choice([0, 1, 2], size=rows),
+        }
+    )
+    dtypes = {"<b>x</b>": "category", "many": "category", "size": "float64", "day": "datetime"}
+    profile = profiles.profile(frame, dtypes, "label", "int64")
+    page = Page(report_profile.profile_html(profile))
     assert not page.problems
-    assert "i" not in page.tags and {"svg", "polyline", "rect"} <= page.tags
+    assert not {"b", "i"} & page.tags and "svg" in page.tags
+    assert_shows_profile(page, profile)
     text = "".join(page.text)
-    for name in ("<i>age</i>: quantiles", "island: categories", "<Dream>", "target"):
-        assert name in text, name
-    assert "no profile recorded" in report_figures.profile_html(None)
+    for shown in ("<b>x</b>: top categories", "<i>y</i>", "a & b", '"q"', "target: label"):
+        assert shown in text, shown
+    assert "(other)" in text and "size: share of rows per decile bin" in text
+    assert report_profile.profile_html(None) == report_figures.note("no profile recorded")
+    assert "dvc pull" in report_profile.profile_html(None, "not in the cache (dvc pull)")
 
 
 def test_predictions_are_drawn_as_points_and_bad_plot_files_named():

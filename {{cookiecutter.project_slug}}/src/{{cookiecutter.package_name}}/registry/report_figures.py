@@ -1,5 +1,5 @@
-"""The pictures of a model card: its plots (the CSV files the evaluate stage commits) and
-its training-data profile, as inline SVG or HTML tables.
+"""The pictures of a model card: its plots (the CSV files the evaluate stage commits), as
+inline SVG or HTML tables (the training-data profile is drawn by ``report_profile``).
 
 Plot files: ``confusion.csv`` (one row per hold-out sample: actual, predicted),
 ``roc.csv`` (fpr, tpr), ``pr.csv`` (recall, precision), ``predictions.csv`` (actual,
@@ -71,59 +71,6 @@ def confusion_table(header: list[str], rows: list[list[str]]) -> str:
         "<h3>Confusion matrix (hold-out): rows actual, columns predicted</h3>"
         f'<table class="confusion"><tr><th></th>{head}</tr>{"".join(body)}</table>'
     )
-
-
-def profile_html(profile: Any) -> str:
-    """The training-data profile the manifest summarises (``data.profile``), as small charts
-    per feature: quantiles for numbers, shares for categories. Keys are read leniently:
-    what is not understood is still listed, as text."""
-    if not isinstance(profile, dict):
-        return note("no profile recorded")
-    parts = []
-    if "rows" in profile:
-        parts.append(f"<p>rows: {escape(str(profile['rows']))}</p>")
-    features = profile.get("features")
-    if isinstance(features, list):  # [{"name": …, …}, …]
-        features = {str(f.get("name")): f for f in features if isinstance(f, dict)}
-    for name, info in (features or {}).items():
-        parts.append(feature_html(str(name), info))
-    if "target" in profile:
-        parts.append(
-            feature_html(f"target {profile.get('target_name', '')}".strip(), profile["target"])
-        )
-    return "".join(parts) or note("profile recorded, with no features")
-
-
-def feature_html(name: str, info: Any) -> str:
-    if not isinstance(info, dict):
-        return f"<h4>{escape(name)}</h4><p>{escape(str(info))}</p>"
-    facts = [f"{k}: {v}" for k, v in info.items() if not isinstance(v, (dict, list))]
-    parts = [f"<h4>{escape(name)}</h4>", f"<p>{escape('; '.join(facts))}</p>"]
-    quantiles = pairs_of(info.get("quantiles"))
-    if quantiles:
-        points = [(q, v) for q, v in quantiles if svg.finite(q) and svg.finite(v)]
-        parts.append(svg.line_chart(f"{name}: quantiles", points, "quantile", name))
-    shares = pairs_of(info.get("categories") or info.get("frequencies") or info.get("top"))
-    if shares:
-        bars = [(str(label), value) for label, value in shares if svg.finite(value)]
-        parts.append(svg.bar_chart(f"{name}: categories", bars, "share"))
-    return "".join(parts)
-
-
-def pairs_of(value: Any) -> list[tuple[Any, Any]]:
-    """``{"0.5": 3.1}``, ``[[0.5, 3.1]]`` or ``[{"q": 0.5, "value": 3.1}]`` as pairs;
-    numeric-looking keys become numbers."""
-    if isinstance(value, dict):
-        items = list(value.items())
-    elif isinstance(value, list):
-        items = [
-            tuple(v)[:2] if isinstance(v, (list, tuple)) else tuple(v.values())[:2]
-            for v in value
-            if isinstance(v, (list, tuple, dict)) and len(v) >= 2
-        ]
-    else:
-        return []
-    return [(number(k) if number(k) is not None else k, v) for k, v in items]
 
 
 def number(value: Any) -> float | None:

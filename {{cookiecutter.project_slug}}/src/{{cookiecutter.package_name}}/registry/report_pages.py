@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from . import report_figures, svg
+from . import report_figures, report_profile, svg
 from . import tags as grammar
 from .render import flatten
 
@@ -301,15 +301,18 @@ def plots_section(plots: dict[str, str]) -> str:
 
 
 def data_section(data: Any, profile_file: tuple | None) -> str:
-    """Data hashes, and the profile: the manifest's summary, else the artifact's profile.json."""
+    """Data hashes, the manifest's profile summary and the whole profile.json (when this
+    clone's DVC cache has it)."""
     data = data if isinstance(data, dict) else {}
     hashes = {k: v for k, v in data.items() if k != "profile"}
     rows = [[f"<td><code>{escape(k)}</code></td>", cell(v)] for k, v in sorted(hashes.items())]
     parts = [table(["path", "md5"], rows) if rows else report_figures.note("no data hashes")]
-    profile = data.get("profile")
-    if profile is None and profile_file is not None:
-        profile = profile_file[0]
-    parts += ["<h3>Training-data profile</h3>", report_figures.profile_html(profile)]
+    parts.append("<h3>Training-data profile</h3>")
+    summary = data.get("profile")
+    if summary is None:  # trained before profiles existed
+        return "".join([*parts, report_profile.profile_html(None)])
+    profile, problem = profile_file if profile_file is not None else (None, None)
+    parts += [key_values(summary, "data.profile"), report_profile.profile_html(profile, problem)]
     return "".join(parts)
 
 
