@@ -145,7 +145,8 @@ def profiled_iris() -> pd.DataFrame:
     iris = load_iris(as_frame=True)
     data = iris.frame.rename(columns={"target": "species"})
     data["species"] = data["species"].map(dict(enumerate(iris.target_names)))
-    bands = pd.cut(data["petal length (cm)"], [0, 2, 5, 10], labels=["<b>short</b>", "mid & x", "long"])
+    names = ["<b>short</b>", "mid & x", "long"]
+    bands = pd.cut(data["petal length (cm)"], [0, 2, 5, 10], labels=names)
     data[BAND] = bands.astype(str)
     data.loc[data.index % 10 == 0, "sepal width (cm)"] = np.nan
     return data
@@ -289,8 +290,9 @@ def profile_stats(profile: dict) -> dict[tuple, object]:
             stats.update({(name, "top", c): share for c, share in info["top"].items()})
             continue
         stats.update({(name, key, None): info[key] for key in ("mean", "std") if key in info})
-        ends = zip(("min", "median", "max"), (0.0, 0.5, 1.0), strict=True)
-        stats.update({(name, s, None): info["quantiles"][profile["grid"].index(q)] for s, q in ends})
+        at = {"min": 0.0, "median": 0.5, "max": 1.0}
+        grid = profile["grid"]
+        stats.update({(name, s, None): info["quantiles"][grid.index(q)] for s, q in at.items()})
     return stats
 
 
@@ -327,7 +329,7 @@ def test_the_card_shows_the_training_data_profile_train_wrote(registry_repo, sit
 def test_a_profile_is_drawn_per_feature_and_its_names_escaped():
     rng = np.random.default_rng(3)
     rows = 400
-    hostile = rng.choice(["<i>y</i>", "a & b", "\"q\""], size=rows).astype(object)
+    hostile = rng.choice(["<i>y</i>", "a & b", '"q"'], size=rows).astype(object)
     hostile[:20] = np.nan
     frame = pd.DataFrame(
         {

@@ -23,6 +23,7 @@ LABEL_WIDTH, ROW = 120, 16  # category bars: the label column and one bar's heig
 MIN_BIN = 1 / 40  # a bin of tied values is drawn this share of the range wide
 OTHER_COLOR = "#999999"
 DIGITS = 4  # significant digits of means, stds and quantiles on the card
+SHARES = ("missing", "other")  # statistics that are shares of all rows
 SIDE_BY_SIDE = 'style="display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start"'
 
 
@@ -67,10 +68,10 @@ def text_row(label: str, value: Any) -> str:
 
 
 def number_row(feature: str, stat: str, value: Any, label: str | None = None) -> str:
-    """A row for one statistic (missing: a share, shown as a percentage); none if absent."""
+    """A row for one statistic (a share of rows shown as a percentage); none if absent."""
     if value is None:
         return ""
-    shown = percent(value) if stat == "missing" else figure(value)
+    shown = percent(value) if stat in SHARES else figure(value)
     return f"<tr><th>{escape(label or stat)}</th>{stat_cell(feature, stat, shown)}</tr>"
 
 
