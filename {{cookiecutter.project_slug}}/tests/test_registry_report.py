@@ -349,7 +349,7 @@ def test_a_profile_is_drawn_per_feature_and_its_names_escaped():
     text = "".join(page.text)
     for shown in ("<b>x</b>: top categories", "<i>y</i>", "a & b", '"q"', "target: label"):
         assert shown in text, shown
-    assert "(other)" in text and "size: share of rows per decile bin" in text
+    assert "(other)" in text and "size: decile bins (bar area = share of rows)" in text
     assert report_profile.profile_html(None) == report_figures.note("no profile recorded")
     assert "dvc pull" in report_profile.profile_html(None, "not in the cache (dvc pull)")
 

@@ -145,7 +145,7 @@ def histogram(name: str, info: dict) -> str:
     ends = (quantiles[0], quantiles[-1])
     parts.append(svg.text(PAD, base + 14, short(ends[0]), anchor="start"))
     parts.append(svg.text(WIDTH - PAD, base + 14, short(ends[1]), anchor="end"))
-    return small_svg(f"{name}: share of rows per decile bin", HEIGHT, parts)
+    return small_svg(f"{name}: decile bins (bar area = share of rows)", HEIGHT, parts)
 
 
 def category_chart(name: str, info: dict) -> str:
