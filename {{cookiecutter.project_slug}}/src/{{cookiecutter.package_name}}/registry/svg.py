@@ -1,8 +1,9 @@
 """Charts drawn as inline SVG at build time: the report opens offline, with no script.
 
-Two shapes cover every chart of the report: points joined by lines (a metric across
-versions, ROC and precision-recall curves, quantiles, predicted vs actual without the
-lines) and bars (category shares). Every text is escaped: names come from tags.
+One shape covers the report's large charts: points joined by lines (a metric across
+versions, ROC and precision-recall curves, predicted vs actual without the lines); the
+profile's small charts (``report_profile``) reuse its text and line helpers. Every text
+is escaped: names come from tags.
 """
 
 from __future__ import annotations
@@ -111,25 +112,6 @@ def line_chart(
     for (x, y), bad in zip(pixels, marks, strict=True):
         color = FAIL_COLOR if bad else LINE_COLOR
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{color}"/>')
-    return figure(title, parts)
-
-
-def bar_chart(title: str, bars: Sequence[tuple[str, float]], y_label: str) -> str:
-    """Vertical bars, one per label (a category and its share)."""
-    bars = [(label, value) for label, value in bars if finite(value)]
-    if not bars:
-        return empty_chart(title)
-    ticks = [(float(i), label) for i, (label, _) in enumerate(bars)]
-    frame = Frame([-0.5, len(bars) - 0.5], [0.0, *(v for _, v in bars)], ticks)
-    frame.x0, frame.x1 = -0.5, len(bars) - 0.5
-    parts = frame.axes("", y_label)
-    width = 0.7 * (frame.px(1) - frame.px(0))
-    for i, (_, value) in enumerate(bars):
-        top, base = frame.py(max(value, 0.0)), frame.py(min(value, 0.0))
-        parts.append(
-            f'<rect x="{frame.px(i) - width / 2:.1f}" y="{top:.1f}" width="{width:.1f}" '
-            f'height="{max(base - top, 0.5):.1f}" fill="{LINE_COLOR}"/>'
-        )
     return figure(title, parts)
 
 
