@@ -18,14 +18,15 @@ from . import estimators
 from .config import ProjectPaths, TrainParams, load_train
 from .errors import ProjectError, run_cli
 from .model_io import save_model
-from .schema import Schema, load_schema, read_csv, require_two_classes
+from .reading import read_prepared
+from .schema import Schema, load_schema, require_two_classes
 
 
 def fit(
     params: TrainParams, schema: Schema, frame: pd.DataFrame, source: object = "the training data"
 ) -> BaseEstimator:
     """Fit after checking what the data must give the estimator, so that an error from
-    ``fit`` itself is about params.yaml (read_csv already refused gaps, non-numbers and
+    ``fit`` itself is about params.yaml (prepare already refused non-numbers and
     magnitudes the estimators overflow on)."""
     if schema.task == "classification":
         require_two_classes(frame[schema.target], source)
@@ -53,7 +54,8 @@ def run(project_dir: Path) -> dict:
     paths = ProjectPaths(project_dir)
     schema = load_schema(paths.schema)
     params = load_train(paths.params, schema.task)
-    model = fit(params, schema, read_csv(paths.train_csv, schema), paths.train_csv)
+    shown = paths.shown(paths.train_data)
+    model = fit(params, schema, read_prepared(paths.train_data, schema, shown), shown)
     return save_model(model, paths.model_dir, schema)
 
 
