@@ -99,8 +99,8 @@ def read_raw(
     source = Source(path, shown)
     check_header(list(read_frame(path, None, nrows=0).columns), schema, source)
     columns = [c for c in schema.columns if with_ignored or c.role != "ignore"]
-    # Numbers through the C parser (fast); text-like columns as text.
-    text = {column.name: str for column in columns if column.dtype not in NUMERIC}
+    # Numbers through the C parser (fast); text-like and ignored columns as text.
+    text = {c.name: str for c in columns if c.dtype not in NUMERIC or c.role == "ignore"}
     frame = read_frame(
         path,
         [column.name for column in columns],
