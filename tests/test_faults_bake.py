@@ -190,7 +190,9 @@ def test_pre_gen_finds_the_target_column_after_a_byte_order_mark(tmp_path):
 def with_data_package(project: Path, package: str) -> Path:
     """The generated package's data floor, which post_gen_project infers the schema with
     (these modules hold no template markup, so they run as they are)."""
-    source = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.package_name}}"
+    source = (
+        TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.package_name}}"
+    )
     (project / "src" / package).mkdir(parents=True)
     for name in ("__init__", "errors", "schema", "reading", "schema_inference"):
         (project / "src" / package / f"{name}.py").write_text((source / f"{name}.py").read_text())
@@ -227,7 +229,12 @@ def test_bom_csv_bakes(cookies, tmp_path):
     project = Path(result.project_path)
     assert not (project / "data/raw/dataset.csv").read_bytes().startswith(codecs.BOM_UTF8)
     schema = yaml.safe_load((project / "data/schema.yaml").read_text(encoding="utf-8"))
-    assert schema["columns"][0] == {"name": "x1", "dtype": "int64", "role": "target", "nullable": False}
+    assert schema["columns"][0] == {
+        "name": "x1",
+        "dtype": "int64",
+        "role": "target",
+        "nullable": False,
+    }
 
 
 # --- 3. <slug>-dvc-remote already there: refused before anything is written -----------------

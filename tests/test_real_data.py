@@ -52,7 +52,16 @@ def baked(tmp_path_factory) -> tuple[Path, str]:
     }
     args = [f"{key}={value}" for key, value in context.items()]
     result = subprocess.run(
-        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(out), str(TEMPLATE_DIR), *args],
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            "-o",
+            str(out),
+            str(TEMPLATE_DIR),
+            *args,
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -90,9 +99,15 @@ def test_prepare_reads_text_and_gaps_into_deterministic_parquet(baked):
     assert len(train) + len(holdout) == 344 and len(holdout) == 86
     assert train["sex"].isna().any() and train["island"].notna().all()
     assert set(holdout["species"]) == {"Adelie", "Chinstrap", "Gentoo"}  # stratified
-    digests = [hashlib.sha256((prepared / n).read_bytes()).hexdigest() for n in ("train.parquet", "holdout.parquet")]
+    digests = [
+        hashlib.sha256((prepared / n).read_bytes()).hexdigest()
+        for n in ("train.parquet", "holdout.parquet")
+    ]
     dvc(project, "repro", "--force", "prepare")
-    again = [hashlib.sha256((prepared / n).read_bytes()).hexdigest() for n in ("train.parquet", "holdout.parquet")]
+    again = [
+        hashlib.sha256((prepared / n).read_bytes()).hexdigest()
+        for n in ("train.parquet", "holdout.parquet")
+    ]
     assert again == digests
 
 
@@ -116,7 +131,8 @@ def test_pre_gen_still_refuses_what_no_model_can_learn(tmp_path):
     data = tmp_path / "data.csv"
     data.write_text("x,y\n" + "".join(f"{i},{'NA' if i > 7 else i % 2}\n" for i in range(20)))
     assert pre_gen.check_csv(str(data), "y", "classification") == (
-        "csv_path", f"{data}: has 8 data rows with a target, needs at least 10"
+        "csv_path",
+        f"{data}: has 8 data rows with a target, needs at least 10",
     )
     assert pre_gen.check_csv(str(PENGUINS), "island", "regression") == (
         "csv_path",
@@ -125,7 +141,9 @@ def test_pre_gen_still_refuses_what_no_model_can_learn(tmp_path):
 
 
 def test_pre_gen_knows_the_same_missing_tokens_as_the_project():
-    source = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.package_name}}"
+    source = (
+        TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.package_name}}"
+    )
     text = (source / "reading.py").read_text()
     line = next(line for line in text.splitlines() if line.startswith("MISSING_TOKENS = "))
     assert ast.literal_eval(line.partition("=")[2].strip()) == pre_gen.MISSING_TOKENS

@@ -89,7 +89,9 @@ def test_time_split_holds_out_the_latest_rows(tmp_path, task):
     assert prepare.run(root)[:2] == (120, 40)
     paths = ProjectPaths(root)
     schema = load_schema(paths.schema)
-    train, holdout = (read_prepared(path, schema) for path in (paths.train_data, paths.holdout_data))
+    train, holdout = (
+        read_prepared(path, schema) for path in (paths.train_data, paths.holdout_data)
+    )
     assert train["day"].max() < holdout["day"].min()
     assert holdout["day"].min() == pd.Timestamp("2024-01-01") + pd.Timedelta(days=120)
     assert holdout["day"].is_monotonic_increasing
@@ -98,7 +100,8 @@ def test_time_split_holds_out_the_latest_rows(tmp_path, task):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"split": "time"}, "params.yaml: prepare.time_column: required when prepare.split is time"),
+        ({"split": "time"},
+         "params.yaml: prepare.time_column: required when prepare.split is time"),
         ({"split": "time", "time_column": "colour"},
          "params.yaml: prepare.time_column: 'colour' is a category column of data/schema.yaml"),
         ({"split": "time", "time_column": "when"},

@@ -17,7 +17,9 @@ def schema_of(*columns: Column, task: str = "regression") -> Schema:
 
 def read(tmp_path, header: str, rows: list[str], *columns: Column) -> pd.DataFrame:
     path = tmp_path / "data.csv"
-    path.write_text("\n".join([f"{header},y", *(f"{row},{i}" for i, row in enumerate(rows))]) + "\n")
+    path.write_text(
+        "\n".join([f"{header},y", *(f"{row},{i}" for i, row in enumerate(rows))]) + "\n"
+    )
     return read_raw(path, schema_of(*columns), shown="data.csv")
 
 
@@ -50,7 +52,11 @@ def test_typed_output_of_each_dtype(tmp_path):
         Column("b", "bool"), Column("c", "category"), Column("d", "datetime", nullable=True),
     )  # fmt: skip
     assert frame["i"].dtype == "int64" and frame["i"].tolist() == [1, 2, 3]
-    assert frame["gappy"].dtype == "float64" and frame["gappy"].isna().tolist() == [False, True, False]
+    assert frame["gappy"].dtype == "float64" and frame["gappy"].isna().tolist() == [
+        False,
+        True,
+        False,
+    ]
     assert frame["f"].tolist() == [0.5, 1000.0, -2.0]
     assert frame["b"].dtype == "float64" and frame["b"].tolist() == [1.0, 0.0, 1.0]
     assert frame["c"].dtype == object and frame["c"].tolist() == ["red", "blue", "red"]
@@ -116,7 +122,9 @@ def test_a_gap_where_none_is_allowed_names_file_column_and_line(tmp_path):
     ],
 )
 def test_a_wrong_value_names_file_column_value_and_line(tmp_path, dtype, values, message):
-    assert read_error(tmp_path, "x", values, Column("x", dtype)) == f"data.csv: column 'x': {message}"
+    assert (
+        read_error(tmp_path, "x", values, Column("x", dtype)) == f"data.csv: column 'x': {message}"
+    )
 
 
 def test_padded_numbers_and_tokens_are_read(tmp_path):

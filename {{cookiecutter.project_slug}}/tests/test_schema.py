@@ -132,7 +132,10 @@ def target(name, dtype="float64", **extra):
     [
         ("- a list", r"^schema\.yaml: must be a mapping with task and columns$"),
         ({"task": "clustering"}, r"^schema\.yaml: task: must be one of classification, regression"),
-        ({"task": "regression", "columns": []}, r"^schema\.yaml: columns: must be a non-empty list$"),
+        (
+            {"task": "regression", "columns": []},
+            r"^schema\.yaml: columns: must be a non-empty list$",
+        ),
         (
             {"task": "regression", "columns": [feature("x", "date"), target("y")]},
             r"^schema\.yaml: column 'x': dtype: must be one of int64, float64, bool, category, "
@@ -140,7 +143,8 @@ def target(name, dtype="float64", **extra):
         ),
         (
             {"task": "regression", "columns": [feature("x", role="label"), target("y")]},
-            r"^schema\.yaml: column 'x': role: must be one of feature, target, ignore, got 'label'$",
+            r"^schema\.yaml: column 'x': role: must be one of feature, target, ignore, "
+            r"got 'label'$",
         ),
         (
             {"task": "regression", "columns": [feature("x", nullable="yes"), target("y")]},
@@ -194,7 +198,13 @@ def test_bad_schema_files(tmp_path, schema, message):
 def test_schema_roles_and_defaults(tmp_path):
     path = tmp_path / "schema.yaml"
     columns = [feature("a", "category", nullable=True), target("y"), feature("b", "bool")]
-    write_yaml(path, {"task": "regression", "columns": [*columns, {"name": "id", "dtype": "int64", "role": "ignore"}]})
+    write_yaml(
+        path,
+        {
+            "task": "regression",
+            "columns": [*columns, {"name": "id", "dtype": "int64", "role": "ignore"}],
+        },
+    )
     schema = load_schema(path)
     assert schema.target == "y"
     assert schema.features == ["a", "b"]

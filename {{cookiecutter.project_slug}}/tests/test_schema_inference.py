@@ -49,9 +49,9 @@ def test_a_penguins_like_frame():
 
 
 def test_a_date_column():
-    frame = cells({"day": ["2024-01-0%d" % i for i in range(1, 10)], "y": list("123456789")})
+    frame = cells({"day": [f"2024-01-0{i}" for i in range(1, 10)], "y": list("123456789")})
     assert infer_frame(frame, "y", "regression").schema.dtypes["day"] == "datetime"
-    frame["day"] = ["0%d/02/2024" % i for i in range(1, 10)]
+    frame["day"] = [f"0{i}/02/2024" for i in range(1, 10)]
     assert infer_frame(frame, "y", "regression").schema.dtypes["day"] == "datetime"
 
 

@@ -110,7 +110,9 @@ def read_raw(
     )
     if frame.empty:
         raise ProjectError(f"{source.shown}: no data rows")
-    return pd.DataFrame({column.name: typed(frame[column.name], column, source) for column in columns})
+    return pd.DataFrame(
+        {column.name: typed(frame[column.name], column, source) for column in columns}
+    )
 
 
 def check_header(header: list[str], schema: Schema, source: Source) -> None:
@@ -224,7 +226,9 @@ def to_bool(values: pd.Series, missing: pd.Series, name: str, source: Source) ->
     bad = ~(true | false | missing)
     if bad.any():
         text, line = source.cell(name, bad)
-        raise source.error(name, f"{text!r} at line {line} is not a boolean (true/false, yes/no, 1/0)")
+        raise source.error(
+            name, f"{text!r} at line {line} is not a boolean (true/false, yes/no, 1/0)"
+        )
     return pd.Series(np.where(true, 1.0, np.where(false, 0.0, np.nan)), index=values.index)
 
 
@@ -296,7 +300,9 @@ def read_prepared(path: Path, schema: Schema, shown: str | None = None) -> pd.Da
             f"{shown}: has columns {list(frame.columns)}, data/schema.yaml needs {expected} "
             "(re-run prepare: dvc repro)"
         )
-    return pd.DataFrame({c.name: prepared_column(frame[c.name], c, shown) for c in schema.used_columns})
+    return pd.DataFrame(
+        {c.name: prepared_column(frame[c.name], c, shown) for c in schema.used_columns}
+    )
 
 
 PREPARED_KINDS = {"int64": "if", "float64": "f", "bool": "f", "category": "OSUT", "datetime": "M"}

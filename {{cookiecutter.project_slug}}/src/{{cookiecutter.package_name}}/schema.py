@@ -26,7 +26,10 @@ from .errors import ProjectError
 TASKS = ("classification", "regression")
 DTYPES = ("int64", "float64", "bool", "category", "datetime")
 ROLES = ("feature", "target", "ignore")
-TARGET_DTYPES = {"classification": ("int64", "bool", "category"), "regression": ("int64", "float64")}
+TARGET_DTYPES = {
+    "classification": ("int64", "bool", "category"),
+    "regression": ("int64", "float64"),
+}
 COLUMN_KEYS = ("name", "dtype", "role", "nullable")
 LEGACY_DTYPES = {"int64": "int64", "float64": "float64", "string": "category"}
 
@@ -87,7 +90,9 @@ def load_schema(path: Path) -> Schema:
     if not isinstance(entries, list) or not entries:
         raise ProjectError(f"{name}: columns: must be a non-empty list")
     if "target" in raw:  # the format before roles
-        columns = tuple(legacy_column(name, i, entry, raw["target"]) for i, entry in enumerate(entries))
+        columns = tuple(
+            legacy_column(name, i, entry, raw["target"]) for i, entry in enumerate(entries)
+        )
     else:
         columns = tuple(parse_column(name, index, entry) for index, entry in enumerate(entries))
     check_columns(name, task, columns)
@@ -105,7 +110,9 @@ def parse_column(file: str, index: int, entry: object) -> Column:
         raise ProjectError(f"{file}: columns[{index}]: must be a mapping with name, dtype, role")
     for key in entry:
         if key not in COLUMN_KEYS:
-            raise column_error(file, index, entry, str(key), f"unknown key ({', '.join(COLUMN_KEYS)})")
+            raise column_error(
+                file, index, entry, str(key), f"unknown key ({', '.join(COLUMN_KEYS)})"
+            )
     name = entry.get("name")
     if not isinstance(name, str) or not name:
         raise column_error(file, index, entry, "name", f"must be a non-empty text, got {name!r}")
@@ -117,7 +124,9 @@ def parse_column(file: str, index: int, entry: object) -> Column:
     # An ignored column is never given to the model: whether it has gaps does not matter.
     nullable = entry.get("nullable", entry["role"] == "ignore")
     if not isinstance(nullable, bool):
-        raise column_error(file, index, entry, "nullable", f"must be true or false, got {nullable!r}")
+        raise column_error(
+            file, index, entry, "nullable", f"must be true or false, got {nullable!r}"
+        )
     return Column(name, entry["dtype"], entry["role"], nullable)
 
 
