@@ -29,8 +29,11 @@ PACKAGE = "{{ cookiecutter.package_name }}"
 SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parent.parent
 SCHEMA = Schema(
     task="classification",
-    target="label",
-    columns=(Column("size", "float64"), Column("count", "int64"), Column("label", "int64")),
+    columns=(
+        Column("size", "float64"),
+        Column("count", "int64"),
+        Column("label", "int64", "target"),
+    ),
 )
 ROWS = [{"size": 1.5, "count": 3}, {"size": 9.0, "count": 1}, {"size": 0.2, "count": 7}]
 
