@@ -26,21 +26,34 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_MAGNITUDE = float(np.finfo(np.float32).max)
 
 
+# Read as missing in every input (after strip); one list for prepare, train and predict.
+MISSING_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"})
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
     dtype: str
+    role: str = "feature"  # feature | target | ignore
+    nullable: bool = False
 
 
 @dataclass(frozen=True)
 class Schema:
     task: str
-    target: str
     columns: tuple[Column, ...]
 
     @property
+    def target(self) -> str:
+        return next(column.name for column in self.columns if column.role == "target")
+
+    @property
+    def feature_columns(self) -> list[Column]:
+        return [column for column in self.columns if column.role == "feature"]
+
+    @property
     def features(self) -> list[str]:
-        return [column.name for column in self.columns if column.name != self.target]
+        return [column.name for column in self.feature_columns]
 
     @property
     def dtypes(self) -> dict[str, str]:
@@ -64,7 +77,11 @@ def load_schema(path: Path) -> Schema:
         raise ProjectError(f"{name}: columns: must be a non-empty list")
     columns = tuple(parse_column(name, index, entry) for index, entry in enumerate(entries))
     check_columns(name, task, target, columns)
-    return Schema(task=task, target=target, columns=columns)
+    columns = tuple(
+        Column(column.name, column.dtype, "target" if column.name == target else "feature")
+        for column in columns
+    )
+    return Schema(task=task, columns=columns)
 
 
 def parse_column(name: str, index: int, entry: object) -> Column:

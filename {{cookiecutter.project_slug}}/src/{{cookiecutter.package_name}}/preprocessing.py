@@ -1,0 +1,178 @@
+"""From the schema's typed columns to the numbers an estimator learns from.
+
+Everything here lives inside the saved model (the first step of its Pipeline), so that
+predict applies exactly what train learned: medians for gaps, the known categories, the
+date parts. Inputs arrive typed as the data floor reads them: numbers int64/float64 (NaN
+for a gap), bool as float64 0/1/NaN, category as object str with np.nan, datetime as
+datetime64 with NaT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from .schema import Column
+
+# Group names inside the ColumnTransformer; category comes first so that its encoded
+# columns are the first ones (hist_gradient_boosting is told their positions).
+CATEGORY, NUMBER, BOOL, DATETIME = "category", "number", "bool", "datetime"
+GROUP_OF_DTYPE = {
+    "category": CATEGORY,
+    "string": CATEGORY,  # schemas written before dtype category existed
+    "int64": NUMBER,
+    "float64": NUMBER,
+    "bool": BOOL,
+    "datetime": DATETIME,
+}
+# Beyond this many categories in a column, the rarest share one "infrequent" one-hot
+# column: the encoded width (rows x columns floats) stays bounded whatever the cardinality.
+MAX_ONE_HOT = 32
+EPOCH = pd.Timestamp("1970-01-01")
+# Calendar parts kept when they vary in the training data ("days" is always kept: the trend).
+CALENDAR_PARTS: dict[str, Callable[[pd.Series], pd.Series]] = {
+    "year": lambda dates: dates.dt.year,
+    "month": lambda dates: dates.dt.month,
+    "day": lambda dates: dates.dt.day,
+    "dayofweek": lambda dates: dates.dt.dayofweek,
+    "hour": lambda dates: dates.dt.hour,
+    "minute": lambda dates: dates.dt.minute,
+}
+
+
+def days_since_epoch(dates: pd.Series) -> pd.Series:
+    return (dates - EPOCH) / pd.Timedelta(days=1)
+
+
+class DateParts(TransformerMixin, BaseEstimator):
+    """Each datetime column as numbers: days since 1970 plus the calendar parts that vary
+    in training (a date-only column gets no hour). NaT becomes NaN, imputed afterwards."""
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> DateParts:
+        frame = as_datetimes(X)
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        self.n_features_in_ = frame.shape[1]
+        self.parts_ = [varying_parts(frame[name]) for name in frame.columns]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "parts_")
+        frame = as_datetimes(X)
+        parts = [
+            part_values(frame.iloc[:, index], part)
+            for index, names in enumerate(self.parts_)
+            for part in names
+        ]
+        return np.column_stack(parts) if parts else np.empty((len(frame), 0))
+
+    def get_feature_names_out(self, input_features: Iterable[str] | None = None) -> np.ndarray:
+        check_is_fitted(self, "parts_")
+        names = self.feature_names_in_ if input_features is None else list(input_features)
+        return np.asarray(
+            [f"{name}_{part}" for name, parts in zip(names, self.parts_) for part in parts],
+            dtype=object,
+        )
+
+
+def as_datetimes(X: object) -> pd.DataFrame:
+    """Naive datetime columns (an aware one in UTC), whatever array-like holds them."""
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
+    columns = {}
+    for name in frame.columns:
+        dates = pd.to_datetime(frame[name])
+        if isinstance(dates.dtype, pd.DatetimeTZDtype):
+            dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
+        columns[name] = dates
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def varying_parts(dates: pd.Series) -> list[str]:
+    varying = [name for name, part in CALENDAR_PARTS.items() if part(dates).nunique() > 1]
+    return ["days", *varying]
+
+
+def part_values(dates: pd.Series, part: str) -> np.ndarray:
+    values = days_since_epoch(dates) if part == "days" else CALENDAR_PARTS[part](dates)
+    return values.to_numpy(dtype="float64", na_value=np.nan)
+
+
+# --- the ColumnTransformer -----------------------------------------------------------------
+
+
+def column_groups(columns: Iterable[Column]) -> dict[str, list[str]]:
+    """Feature names by group, in group order then file order; empty groups left out."""
+    groups: dict[str, list[str]] = {CATEGORY: [], NUMBER: [], BOOL: [], DATETIME: []}
+    for column in columns:
+        groups[GROUP_OF_DTYPE[column.dtype]].append(column.name)
+    return {group: names for group, names in groups.items() if names}
+
+
+def column_transformer(
+    columns: Iterable[Column], *, scale: bool, native: bool, max_bins: int
+) -> ColumnTransformer:
+    """Impute, encode and (for linear models) scale each group of feature columns.
+
+    ``native``: the estimator (hist_gradient_boosting) handles gaps and categories itself,
+    so gaps stay NaN and categories become ordinal codes it is told are categorical.
+    """
+    groups = column_groups(columns)
+    transformers = {
+        CATEGORY: category_encoder(native, max_bins),
+        NUMBER: "passthrough" if native else imputed("median", scale),
+        BOOL: "passthrough" if native else imputed("most_frequent", scale=False),
+        DATETIME: Pipeline(
+            [("parts", DateParts())] + ([] if native else imputed("median", scale).steps)
+        ),
+    }
+    return ColumnTransformer(
+        [(group, transformers[group], names) for group, names in groups.items()],
+        sparse_threshold=0.0,
+    )
+
+
+def imputed(strategy: str, scale: bool) -> Pipeline:
+    steps = [("impute", SimpleImputer(strategy=strategy))]
+    if scale:
+        # In place on the imputer's fresh copy: one copy of the data, not two.
+        steps.append(("scale", StandardScaler(copy=False)))
+    return Pipeline(steps)
+
+
+def category_encoder(native: bool, max_bins: int) -> OneHotEncoder | OrdinalEncoder:
+    """A gap is a category of its own; an unseen category is never an error."""
+    if native:
+        # Unseen -> NaN, which the estimator treats as missing; at most max_bins codes, the
+        # most the estimator accepts per categorical feature (the rarest share the last).
+        return OrdinalEncoder(
+            handle_unknown="use_encoded_value", unknown_value=np.nan, max_categories=max_bins
+        )
+    # Unseen -> the infrequent column when there is one, else all zeros.
+    return OneHotEncoder(
+        handle_unknown="infrequent_if_exist", max_categories=MAX_ONE_HOT, sparse_output=False
+    )
+
+
+def category_positions(columns: Iterable[Column]) -> list[int]:
+    """Where the encoded category columns sit in the transformer's output (the first ones)."""
+    return list(range(len(column_groups(columns).get(CATEGORY, []))))
+
+
+def known_categories(model: object) -> dict[str, list[str]]:
+    """Each category column's categories seen in training, sorted; {} for other models."""
+    if not isinstance(model, Pipeline) or not isinstance(model[0], ColumnTransformer):
+        return {}
+    encoder = model[0].named_transformers_.get(CATEGORY)
+    if encoder is None:
+        return {}
+    return {
+        str(name): sorted(value for value in values if isinstance(value, str))
+        for name, values in zip(encoder.feature_names_in_, encoder.categories_)
+    }
