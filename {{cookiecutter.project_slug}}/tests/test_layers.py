@@ -15,7 +15,7 @@ STAGES = {"prepare", "train", "evaluate", "gate_stage"}
 # The bottom: data, model and scoring helpers; they import only each other.
 BOTTOM = {
     "__init__", "config", "errors", "schema", "model_io", "metrics", "estimators",
-    "scoring", "storage_errors",
+    "scoring", "storage_errors", "preprocessing", "signature", "reading",
 }  # fmt: skip
 
 

@@ -29,8 +29,11 @@ PACKAGE = "{{ cookiecutter.package_name }}"
 SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parent.parent
 SCHEMA = Schema(
     task="classification",
-    target="label",
-    columns=(Column("size", "float64"), Column("count", "int64"), Column("label", "int64")),
+    columns=(
+        Column("size", "float64"),
+        Column("count", "int64"),
+        Column("label", "int64", role="target"),
+    ),
 )
 ROWS = [{"size": 1.5, "count": 3}, {"size": 9.0, "count": 1}, {"size": 0.2, "count": 7}]
 
@@ -118,7 +121,7 @@ def test_json_columns_layout_and_csv_output(capsys, model_dir, tmp_path):
         (
             "nan.csv",
             [ROWS[0], {"size": None, "count": 1}],
-            "column 'size': missing value (NaN) in row 2",
+            "column 'size': missing value in row 2 (the model accepts no gaps here)",
         ),
         ("missing.json", [{"size": 1.0}], "column 'count': missing"),
         ("extra.json", [{**ROWS[0], "colour": "red"}], "column 'colour': not an input"),
@@ -131,7 +134,7 @@ def test_json_columns_layout_and_csv_output(capsys, model_dir, tmp_path):
         (
             "null.json",
             [ROWS[0], {"size": 1.0, "count": None}],
-            "column 'count': missing value (NaN)",
+            "column 'count': missing value in row 2",
         ),
         (
             "huge.csv",

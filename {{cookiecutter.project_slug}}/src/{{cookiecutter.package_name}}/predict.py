@@ -3,8 +3,11 @@
 Nothing is loaded before it is checked: DEPLOYED.json must list every file with the sha256
 it had when it was deployed, and the weights must match signature.json; skops then loads
 them with an explicit list of trusted types (no pickle). The input must match the model's
-signature exactly: the same columns, each of its dtype, no missing values where the
-signature does not allow them. Predictions (and, for a classifier, one probability column
+signature: the same columns, each of its dtype (numbers; bools as true/false, yes/no, 1/0;
+categories as text; datetimes as text such as 2024-12-31), a gap (empty, NA, N/A, NaN,
+null, None; JSON null) only where the signature allows one. A category the training data
+did not have is predicted as unknown and counted in one ``warning:`` line on stderr.
+Predictions (and, for a classifier, one probability column
 per class) go to stdout as CSV, or to ``--output`` as CSV or JSON by its extension,
 written whole or not at all (a hidden file beside it, renamed into place).
 """
@@ -23,10 +26,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
+import numpy as np
 import pandas as pd
 
 from .errors import ProjectError, run_cli
 from .model_io import load_model, read_signature, sha256_file
+from .reading import FALSE_TOKENS, MISSING_TOKENS, TRUE_TOKENS, date_format
 
 DEPLOYED_FILE = "DEPLOYED.json"
 OUTPUT_FORMATS = (".csv", ".json")
@@ -62,6 +67,7 @@ def predict(argv: list[str] | None = None) -> int:
     features = validate_input(frame, signature, args.input, from_text)
     result = predictions(model, features, signature)
     write_output(result, args.output)
+    warn_unseen(unseen_categories(features, signature), args.input)
     return 0
 
 
@@ -174,22 +180,75 @@ def validate_input(
 
 
 def typed(values: pd.Series, column: dict[str, Any], source: Path, from_text: bool) -> pd.Series:
+    """One input column as the model's pipeline reads it (see reading.py): numbers, bools as
+    0.0/1.0, categories as text, datetimes; a gap as NaN/NaT where the signature allows it."""
     name, dtype = column["name"], column["dtype"]
     where = f"{source}: column {name!r}"
-    missing = values.map(is_missing)
+    missing = values.map(is_missing).astype(bool)
     if missing.any() and not column.get("nullable", False):
-        raise ProjectError(f"{where}: missing value (NaN) in row {row_of(missing)}")
-    if dtype == "string":
-        return values.map(lambda v: None if is_missing(v) else str(v)).astype(object)
-    numbers = values.map(lambda v: as_number(v, dtype, from_text))
-    bad = numbers.isna() & ~missing
+        raise ProjectError(
+            f"{where}: missing value in row {row_of(missing)} (the model accepts no gaps here)"
+        )
+    convert = CONVERTERS.get(dtype)
+    if convert is None:
+        raise ProjectError(f"{where}: dtype {dtype!r} of the model's signature is unknown here")
+    return convert(values, missing, dtype, where, from_text)
+
+
+def refuse_bad(values: pd.Series, bad: pd.Series, expected: str, where: str) -> None:
     if bad.any():
         raise ProjectError(
-            f"{where}: expected {dtype}, got {values[bad].iloc[0]!r} in row {row_of(bad)}"
+            f"{where}: expected {expected}, got {values[bad].iloc[0]!r} in row {row_of(bad)}"
         )
+
+
+def numbers(
+    values: pd.Series, missing: pd.Series, dtype: str, where: str, from_text: bool
+) -> pd.Series:
+    parsed = values.map(lambda v: as_number(v, dtype, from_text))
+    refuse_bad(values, parsed.isna() & ~missing, dtype, where)
     if dtype == "int64":
-        check_int64_range(values, numbers, missing, where)
-    return numbers.astype("float64" if dtype == "float64" or missing.any() else "int64")
+        check_int64_range(values, parsed, missing, where)
+    return parsed.astype("float64" if dtype == "float64" or missing.any() else "int64")
+
+
+def booleans(
+    values: pd.Series, missing: pd.Series, dtype: str, where: str, from_text: bool
+) -> pd.Series:
+    parsed = values.map(as_bool)
+    refuse_bad(values, parsed.isna() & ~missing, "bool (true/false, yes/no, 1/0)", where)
+    return parsed.astype("float64")
+
+
+def categories(
+    values: pd.Series, missing: pd.Series, dtype: str, where: str, from_text: bool
+) -> pd.Series:
+    parsed = values.map(as_category)
+    refuse_bad(values, parsed.isna() & ~missing, "a category (text)", where)
+    return parsed.where(~missing, np.nan).astype(object)
+
+
+def datetimes(
+    values: pd.Series, missing: pd.Series, dtype: str, where: str, from_text: bool
+) -> pd.Series:
+    text = values.map(lambda v: v.strip() if isinstance(v, str) else None)
+    refuse_bad(values, text.isna() & ~missing, "a datetime (text such as 2024-12-31)", where)
+    _, parsed = date_format(text.where(~missing), missing)
+    refuse_bad(values, parsed.isna() & ~missing, "a datetime such as 2024-12-31", where)
+    try:
+        return parsed.astype("datetime64[ns]")
+    except (OverflowError, ValueError):  # years before 1677 or after 2262
+        raise ProjectError(f"{where}: a date out of the supported range") from None
+
+
+CONVERTERS = {
+    "int64": numbers,
+    "float64": numbers,
+    "bool": booleans,
+    "category": categories,
+    "string": categories,  # signatures written before dtype category
+    "datetime": datetimes,
+}
 
 
 def is_missing(value: Any) -> bool:
@@ -197,7 +256,28 @@ def is_missing(value: Any) -> bool:
         return True
     if isinstance(value, float):
         return math.isnan(value)
-    return isinstance(value, str) and value.strip().lower() in ("", "nan", "na", "null", "none")
+    return isinstance(value, str) and value.strip() in MISSING_TOKENS
+
+
+def as_bool(value: Any) -> float | None:
+    """1.0 or 0.0 for a JSON boolean, a JSON 0/1 or a token (true/yes/1, false/no/0)."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        token = value.strip().lower()
+        return 1.0 if token in TRUE_TOKENS else 0.0 if token in FALSE_TOKENS else None
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return float(value)
+    return None
+
+
+def as_category(value: Any) -> str | None:
+    """Text as the training data read it (stripped); a JSON integer as its digits."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
 
 
 def as_number(value: Any, dtype: str, from_text: bool) -> float | int | None:
@@ -238,6 +318,30 @@ def check_int64_range(
             f"{where}: value {values[out_of_range].iloc[0]} out of int64 range "
             f"(row {row_of(out_of_range)})"
         )
+
+
+def unseen_categories(features: pd.DataFrame, signature: dict[str, Any]) -> dict[str, int]:
+    """Per category input, how many rows hold a category the training data did not have."""
+    counts = {}
+    for column in signature.get("inputs") or []:
+        known = column.get("categories")
+        if known is None:
+            continue
+        values = features[column["name"]]
+        unseen = int((values.notna() & ~values.isin(known)).sum())
+        if unseen:
+            counts[column["name"]] = unseen
+    return counts
+
+
+def warn_unseen(counts: dict[str, int], source: Path) -> None:
+    """One stderr line; the rows are predicted anyway (an unseen category encodes as unknown)."""
+    if counts:
+        shown = ", ".join(
+            f"column {name!r} ({count} row{'s' if count > 1 else ''})"
+            for name, count in counts.items()
+        )
+        sys.stderr.write(f"warning: {source}: categories unseen in training: {shown}\n")
 
 
 def row_of(mask: pd.Series) -> int:

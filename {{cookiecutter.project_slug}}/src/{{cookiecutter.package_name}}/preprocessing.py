@@ -77,7 +77,11 @@ class DateParts(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "parts_")
         names = self.feature_names_in_ if input_features is None else list(input_features)
         return np.asarray(
-            [f"{name}_{part}" for name, parts in zip(names, self.parts_) for part in parts],
+            [
+                f"{name}_{part}"
+                for name, parts in zip(names, self.parts_, strict=True)
+                for part in parts
+            ],
             dtype=object,
         )
 
@@ -174,5 +178,5 @@ def known_categories(model: object) -> dict[str, list[str]]:
         return {}
     return {
         str(name): sorted(value for value in values if isinstance(value, str))
-        for name, values in zip(encoder.feature_names_in_, encoder.categories_)
+        for name, values in zip(encoder.feature_names_in_, encoder.categories_, strict=True)
     }

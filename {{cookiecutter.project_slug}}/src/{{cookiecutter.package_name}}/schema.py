@@ -26,10 +26,6 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_MAGNITUDE = float(np.finfo(np.float32).max)
 
 
-# Read as missing in every input (after strip); one list for prepare, train and predict.
-MISSING_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"})
-
-
 @dataclass(frozen=True)
 class Column:
     name: str

@@ -24,9 +24,9 @@ from .schema import Schema, load_schema, read_csv, require_two_classes
 def fit(
     params: TrainParams, schema: Schema, frame: pd.DataFrame, source: object = "the training data"
 ) -> BaseEstimator:
-    """Fit the whole Pipeline (preprocessing and estimator) after checking what the data
-    must give it, so that an error from ``fit`` itself is about params.yaml (reading already
-    refused values of the wrong type and magnitudes the estimators overflow on)."""
+    """Fit after checking what the data must give the estimator, so that an error from
+    ``fit`` itself is about params.yaml (read_csv already refused gaps, non-numbers and
+    magnitudes the estimators overflow on)."""
     if schema.task == "classification":
         require_two_classes(frame[schema.target], source)
     model = estimators.build(schema, params.estimator, params.hyperparams, params.seed)
