@@ -42,7 +42,7 @@ CALENDAR_PARTS: dict[str, Callable[[pd.Series], pd.Series]] = {
     "year": lambda dates: dates.dt.year,
     "month": lambda dates: dates.dt.month,
     "day": lambda dates: dates.dt.day,
-    "dayofweek": lambda dates: dates.dt.dayofweek,
+    "dayofweek": lambda dates: dates.dt.day_of_week,
     "hour": lambda dates: dates.dt.hour,
     "minute": lambda dates: dates.dt.minute,
 }
