@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from {{ cookiecutter.package_name }} import estimators, model_io
 from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.preprocessing import MAX_ONE_HOT, DateParts
+from {{ cookiecutter.package_name }}.preprocessing import MAX_ONE_HOT, DateParts, column_groups
 from {{ cookiecutter.package_name }}.schema import Column, Schema
 
 
@@ -240,6 +240,25 @@ def test_categorical_features_is_the_schemas_to_set():
     )
     other = estimators.hyperparam_problem("classification", "random_forest", "categorical_features")
     assert other.startswith("unknown hyperparameter for random_forest")
+
+
+def test_only_columns_that_may_have_gaps_pay_for_an_imputer():
+    groups = column_groups(mixed_schema("regression").feature_columns)
+    assert groups == {
+        "category": ["island"],
+        "number": ["bill_length"],
+        "number_gaps": ["flipper_length"],
+        "bool_gaps": ["male"],
+        "datetime_gaps": ["observed"],
+    }
+    model = fitted("regression", "ridge")
+    imputed = {
+        name
+        for name, step, _ in model[0].transformers_
+        if isinstance(step, Pipeline) and "impute" in step.named_steps
+    }
+    assert imputed == {"number_gaps", "bool_gaps", "datetime_gaps"}
+    assert model[0].named_transformers_["number"].named_steps["scale"].copy  # not in place
 
 
 def test_numeric_data_trains_exactly_as_the_bare_estimators_did():

@@ -112,11 +112,20 @@ def part_values(dates: pd.Series, part: str) -> np.ndarray:
 
 
 def column_groups(columns: Iterable[Column]) -> dict[str, list[str]]:
-    """Feature names by group, in group order then file order; empty groups left out."""
-    groups: dict[str, list[str]] = {CATEGORY: [], NUMBER: [], BOOL: [], DATETIME: []}
-    for column in columns:
-        groups[GROUP_OF_DTYPE[column.dtype]].append(column.name)
-    return {group: names for group, names in groups.items() if names}
+    """Feature names by transformer, in group order then file order; empty ones left out.
+
+    Columns that may have gaps get a transformer of their own (``<group>_gaps``): only
+    they pay for an imputer, which costs a copy of the data and a median per column. A
+    column whose schema says nullable: false has none in training, and predict refuses one.
+    Categories are not split: a gap is simply one more category.
+    """
+    groups: dict[str, list[str]] = {}
+    for group in (CATEGORY, NUMBER, BOOL, DATETIME):
+        for column in columns:
+            if GROUP_OF_DTYPE[column.dtype] == group:
+                gaps = column.nullable and group != CATEGORY
+                groups.setdefault(f"{group}_gaps" if gaps else group, []).append(column.name)
+    return groups
 
 
 def column_transformer(
@@ -127,27 +136,31 @@ def column_transformer(
     ``native``: the estimator (hist_gradient_boosting) handles gaps and categories itself,
     so gaps stay NaN and categories become ordinal codes it is told are categorical.
     """
-    groups = column_groups(columns)
-    transformers = {
-        CATEGORY: category_encoder(native, max_bins),
-        NUMBER: "passthrough" if native else imputed("median", scale),
-        BOOL: "passthrough" if native else imputed("most_frequent", scale=False),
-        DATETIME: Pipeline(
-            [("parts", DateParts())] + ([] if native else imputed("median", scale).steps)
-        ),
-    }
+    columns = list(columns)
     return ColumnTransformer(
-        [(group, transformers[group], names) for group, names in groups.items()],
+        [
+            (name, transformer(name, scale=scale, native=native, max_bins=max_bins), names)
+            for name, names in column_groups(columns).items()
+        ],
         sparse_threshold=0.0,
     )
 
 
-def imputed(strategy: str, scale: bool) -> Pipeline:
-    steps = [("impute", SimpleImputer(strategy=strategy))]
-    if scale:
-        # In place on the imputer's fresh copy: one copy of the data, not two.
-        steps.append(("scale", StandardScaler(copy=False)))
-    return Pipeline(steps)
+def transformer(name: str, *, scale: bool, native: bool, max_bins: int) -> object:
+    group, gaps = name.removesuffix("_gaps"), name.endswith("_gaps") and not native
+    if group == CATEGORY:
+        return category_encoder(native, max_bins)
+    steps: list[tuple[str, object]] = []
+    if group == DATETIME:
+        steps.append(("parts", DateParts()))
+    if gaps:
+        strategy = "most_frequent" if group == BOOL else "median"
+        steps.append(("impute", SimpleImputer(strategy=strategy)))
+    if scale and group != BOOL:
+        # In place when a step before made a fresh array: one copy of the data, not two
+        # (never in place on the caller's frame).
+        steps.append(("scale", StandardScaler(copy=not steps)))
+    return Pipeline(steps) if steps else "passthrough"
 
 
 def category_encoder(native: bool, max_bins: int) -> OneHotEncoder | OrdinalEncoder:
