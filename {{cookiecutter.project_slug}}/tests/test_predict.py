@@ -44,8 +44,12 @@ def model_dir(tmp_path_factory) -> Path:
     features = pd.DataFrame({"size": rng.normal(size=60), "count": rng.integers(0, 9, 60)})
     labels = (features["size"] > 0).astype("int64")
     model = LogisticRegression().fit(features, labels)
-    folder = tmp_path_factory.mktemp("deployed") / "model"
-    save_model(model, folder, SCHEMA)
+    return deployed_by_hand(model, tmp_path_factory.mktemp("deployed") / "model", SCHEMA)
+
+
+def deployed_by_hand(model, folder: Path, schema: Schema) -> Path:
+    """Saved as train saves it, with the DEPLOYED.json that registry deploy writes."""
+    save_model(model, folder, schema)
     files = {p.name: {"sha256": sha256_file(p)} for p in sorted(folder.iterdir())}
     record = {"model": "{{ cookiecutter.model_name }}", "version": "v1.0.0", "files": files}
     (folder / "DEPLOYED.json").write_text(json.dumps(record))
@@ -390,12 +394,7 @@ def mixed_model_dir(tmp_path_factory) -> Path:
     schema, frame = mixed_schema("classification"), mixed_frame()
     model = build(schema, "logistic_regression", {}, seed=7)
     model.fit(frame[schema.features], frame[schema.target])
-    folder = tmp_path_factory.mktemp("mixed") / "model"
-    save_model(model, folder, schema)
-    files = {p.name: {"sha256": sha256_file(p)} for p in sorted(folder.iterdir())}
-    record = {"model": "{{ cookiecutter.model_name }}", "version": "v1.0.0", "files": files}
-    (folder / "DEPLOYED.json").write_text(json.dumps(record))
-    return folder
+    return deployed_by_hand(model, tmp_path_factory.mktemp("mixed") / "model", schema)
 
 
 MIXED_ROWS = [
