@@ -32,7 +32,7 @@ SCHEMA = Schema(
     columns=(
         Column("size", "float64"),
         Column("count", "int64"),
-        Column("label", "int64", role="target"),
+        Column("label", "int64", "target"),
     ),
 )
 ROWS = [{"size": 1.5, "count": 3}, {"size": 9.0, "count": 1}, {"size": 0.2, "count": 7}]
