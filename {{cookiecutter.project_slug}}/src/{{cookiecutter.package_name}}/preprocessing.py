@@ -9,7 +9,7 @@ datetime64 with NaT.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,8 +22,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .schema import Column
 
-# Group names inside the ColumnTransformer; category comes first so that its encoded
-# columns are the first ones (hist_gradient_boosting is told their positions).
+# Group names inside the ColumnTransformer (``<group>_gaps`` for nullable columns); category
+# comes first so that its encoded columns are the first ones (hist_gradient_boosting is
+# told their positions).
 CATEGORY, NUMBER, BOOL, DATETIME = "category", "number", "bool", "datetime"
 GROUP_OF_DTYPE = {
     "category": CATEGORY,
@@ -54,7 +55,8 @@ def days_since_epoch(dates: pd.Series) -> pd.Series:
 
 class DateParts(TransformerMixin, BaseEstimator):
     """Each datetime column as numbers: days since 1970 plus the calendar parts that vary
-    in training (a date-only column gets no hour). NaT becomes NaN, imputed afterwards."""
+    in training (a date-only column gets no hour). NaT becomes NaN, for the imputer after
+    it (or for hist_gradient_boosting, which handles NaN itself)."""
 
     def fit(self, X: pd.DataFrame, y: object = None) -> DateParts:
         frame = as_datetimes(X)
@@ -111,7 +113,7 @@ def part_values(dates: pd.Series, part: str) -> np.ndarray:
 # --- the ColumnTransformer -----------------------------------------------------------------
 
 
-def column_groups(columns: Iterable[Column]) -> dict[str, list[str]]:
+def column_groups(columns: Sequence[Column]) -> dict[str, list[str]]:
     """Feature names by transformer, in group order then file order; empty ones left out.
 
     Columns that may have gaps get a transformer of their own (``<group>_gaps``): only
@@ -129,14 +131,13 @@ def column_groups(columns: Iterable[Column]) -> dict[str, list[str]]:
 
 
 def column_transformer(
-    columns: Iterable[Column], *, scale: bool, native: bool, max_bins: int
+    columns: Sequence[Column], *, scale: bool, native: bool, max_bins: int
 ) -> ColumnTransformer:
     """Impute, encode and (for linear models) scale each group of feature columns.
 
     ``native``: the estimator (hist_gradient_boosting) handles gaps and categories itself,
     so gaps stay NaN and categories become ordinal codes it is told are categorical.
     """
-    columns = list(columns)
     return ColumnTransformer(
         [
             (name, transformer(name, scale=scale, native=native, max_bins=max_bins), names)
@@ -177,7 +178,7 @@ def category_encoder(native: bool, max_bins: int) -> OneHotEncoder | OrdinalEnco
     )
 
 
-def category_positions(columns: Iterable[Column]) -> list[int]:
+def category_positions(columns: Sequence[Column]) -> list[int]:
     """Where the encoded category columns sit in the transformer's output (the first ones)."""
     return list(range(len(column_groups(columns).get(CATEGORY, []))))
 
