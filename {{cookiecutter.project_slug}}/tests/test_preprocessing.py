@@ -20,7 +20,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from {{ cookiecutter.package_name }} import estimators, model_io
+from {{ cookiecutter.package_name }} import estimators, model_io, train
+from {{ cookiecutter.package_name }}.config import TrainParams
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.preprocessing import MAX_ONE_HOT, DateParts, column_groups
 from {{ cookiecutter.package_name }}.schema import Column, Schema
@@ -259,6 +260,26 @@ def test_only_columns_that_may_have_gaps_pay_for_an_imputer():
     }
     assert imputed == {"number_gaps", "bool_gaps", "datetime_gaps"}
     assert model[0].named_transformers_["number"].named_steps["scale"].copy  # not in place
+
+
+@pytest.mark.parametrize(("task", "estimator"), CASES, ids=IDS)
+def test_a_column_without_any_value_in_training(task, estimator):
+    """Imputed, it is a constant; hist_gradient_boosting fails on one (inside scikit-learn),
+    so train names the column instead."""
+    frame = mixed_frame()
+    frame["observed"] = pd.NaT
+    params = TrainParams(estimator=estimator, hyperparams=FAST_HYPERPARAMS[estimator], seed=7)
+    if estimator in estimators.NATIVE:
+        with pytest.raises(ProjectError) as error:
+            train.fit(params, mixed_schema(task), frame, "train.parquet")
+        assert str(error.value) == (
+            "train.parquet: column 'observed' has no value at all: hist_gradient_boosting "
+            "cannot learn from it (give it role: ignore in data/schema.yaml, or choose another "
+            "estimator)"
+        )
+    else:
+        model = train.fit(params, mixed_schema(task), frame)
+        assert len(model.predict(unusual_rows())) == 4
 
 
 def test_numeric_data_trains_exactly_as_the_bare_estimators_did():

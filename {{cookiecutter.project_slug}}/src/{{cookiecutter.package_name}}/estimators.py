@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
@@ -77,6 +78,15 @@ def build(schema: Schema, estimator: str, hyperparams: dict[str, Any], seed: int
     if native and category_positions(columns):
         model.set_params(**{CATEGORICAL_PARAM: category_positions(columns)})
     return Pipeline([("prepare", prepare), ("model", model)])
+
+
+def empty_feature(schema: Schema, estimator: str, features: pd.DataFrame) -> str | None:
+    """A feature without a single value in the training data, when the estimator cannot
+    take one (hist_gradient_boosting fails inside scikit-learn); None when all is well."""
+    if estimator not in NATIVE:
+        return None  # imputed: such a column becomes a constant
+    empty = features[schema.features].isna().all()
+    return str(empty.index[empty.to_numpy().argmax()]) if empty.any() else None
 
 
 def max_bins(hyperparams: dict[str, Any]) -> int:

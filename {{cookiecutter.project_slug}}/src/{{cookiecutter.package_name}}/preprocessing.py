@@ -156,7 +156,9 @@ def transformer(name: str, *, scale: bool, native: bool, max_bins: int) -> objec
         steps.append(("parts", DateParts()))
     if gaps:
         strategy = "most_frequent" if group == BOOL else "median"
-        steps.append(("impute", SimpleImputer(strategy=strategy)))
+        # keep_empty_features: a column with no value at all in training becomes a constant
+        # 0 instead of vanishing (a scaler after it would then get no column to scale).
+        steps.append(("impute", SimpleImputer(strategy=strategy, keep_empty_features=True)))
     if scale and group != BOOL:
         # In place when a step before made a fresh array: one copy of the data, not two
         # (never in place on the caller's frame).
