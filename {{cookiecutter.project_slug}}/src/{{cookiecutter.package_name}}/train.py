@@ -31,7 +31,13 @@ def fit(
     magnitudes the estimators overflow on)."""
     if schema.task == "classification":
         require_two_classes(frame[schema.target], source)
-    model = estimators.build(schema.task, params.estimator, params.hyperparams, params.seed)
+    empty = estimators.empty_feature(schema, params.estimator, frame)
+    if empty is not None:
+        raise ProjectError(
+            f"{source}: column {empty!r} has no value at all: {params.estimator} cannot learn "
+            "from it (give it role: ignore in data/schema.yaml, or choose another estimator)"
+        )
+    model = estimators.build(schema, params.estimator, params.hyperparams, params.seed)
     try:
         return model.fit(frame[schema.features], frame[schema.target])
     except InvalidParameterError as exc:
