@@ -53,7 +53,7 @@ def manifest(i: int, version: str) -> dict:
                 for name in ("model.skops", "signature.json", "environment.json")
             },
         },
-        "data": {"data/raw/dataset.csv": f"{7:032x}", "data/prepared/holdout.csv": f"{i:032x}"},
+        "data": {"data/raw/dataset.csv": f"{7:032x}", "data/prepared/holdout.parquet": f"{i:032x}"},
         "params": {
             "prepare": {"test_size": 0.25, "seed": 7},
             "train": {"estimator": "random_forest", "hyperparams": {"max_depth": 8}, "seed": i},

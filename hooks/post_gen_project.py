@@ -74,66 +74,49 @@ def copy_without_bom(source: Path, target: Path) -> None:
         shutil.copyfileobj(reader, writer)
 
 
-def column_dtype(series, is_target: bool, task: str) -> str:
-    """Schema dtype of a column as pandas reads it (features are always numeric)."""
-    import pandas as pd
-
-    numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-    integral = numeric and bool((series == series.round()).all())
-    if is_target and task == "classification":
-        if numeric and not integral:
-            raise HookError(f"target_column: {series.name!r} has non-integer numeric classes")
-        return "int64" if numeric else "string"
-    if is_target:
-        return "float64"
-    if not numeric:
-        raise HookError(f"csv_path: column {series.name!r} is not numeric")
-    return "int64" if pd.api.types.is_integer_dtype(series) else "float64"
-
-
-def build_schema(frame, target: str, task: str) -> dict:
-    return {
-        "task": task,
-        "target": target,
-        "columns": [
-            {"name": str(name), "dtype": column_dtype(frame[name], name == target, task)}
-            for name in frame.columns
-        ],
-    }
+def infer_schema(project: Path, package: str, target: str, task: str) -> tuple[dict, str]:
+    """data/schema.yaml's content as the generated package infers it from the raw CSV (one
+    rule, unit-tested in the project: src/<package>/schema_inference.py), and its summary."""
+    sys.path.insert(0, str(project / "src"))
+    try:
+        inference = importlib.import_module(f"{package}.schema_inference")
+        errors = importlib.import_module(f"{package}.errors")
+        try:
+            inferred = inference.infer_file(project / RAW_CSV, target, task)
+        except errors.ProjectError as exc:
+            raise HookError(f"csv_path: {exc}") from None
+    finally:
+        sys.path.remove(str(project / "src"))
+    return inference.schema_document(inferred.schema), inferred.summary()
 
 
-def write_schema(project: Path, schema: dict) -> None:
+def write_schema(project: Path, document: dict) -> None:
     import yaml
 
     header = (
-        "# Expected columns of data/raw/dataset.csv, checked by the prepare stage.\n"
-        "# Features are int64 or float64; the target is int64 or string (classification)\n"
-        "# or a number (regression). Edit this file when your data changes.\n"
+        "# Columns of data/raw/dataset.csv, checked by the prepare stage (inferred at bake\n"
+        "# time; edit it when your data changes). dtype: int64 | float64 | bool | category |\n"
+        "# datetime; role: feature | target | ignore (read, never given to the model);\n"
+        "# nullable: may the value be missing (rows without a target are dropped).\n"
     )
-    body = yaml.safe_dump(schema, sort_keys=False, allow_unicode=True)
+    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     (project / SCHEMA_YAML).write_text(header + body, encoding="utf-8")
 
 
 def write_data(project: Path, context: dict) -> dict:
     """Write data/raw/dataset.csv and data/schema.yaml; return the schema."""
-    import pandas as pd
-
     target_path = project / RAW_CSV
     target_path.parent.mkdir(parents=True, exist_ok=True)
     if context["dataset"] == "csv":
         copy_without_bom(resolve_csv_path(context["csv_path"]), target_path)
-        try:
-            frame = pd.read_csv(target_path)
-        except ValueError as exc:  # pandas' parser errors; pre_gen_project's reader accepted it
-            raise HookError(f"csv_path: {target_path.name}: {one_line(exc)}") from None
         target, task = context["target_column"], context["task"]
     else:
-        frame = bundled_frame(context["dataset"])
-        frame.to_csv(target_path, index=False, lineterminator="\n")
+        bundled_frame(context["dataset"]).to_csv(target_path, index=False, lineterminator="\n")
         target, task = TARGET, BUNDLED[context["dataset"]][1]
-    schema = build_schema(frame, target, task)
-    write_schema(project, schema)
-    return schema
+    document, summary = infer_schema(project, context["package_name"], target, task)
+    write_schema(project, document)
+    print(summary)
+    return document
 
 
 def dvc_command() -> list[str]:

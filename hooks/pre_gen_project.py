@@ -41,6 +41,8 @@ DATASETS = ("breast_cancer", "wine", "diabetes", "csv")
 TASKS = ("classification", "regression")
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 YES_NO = ("yes", "no")
+# Cells read as missing: the generated package's reading.MISSING_TOKENS (a test keeps them equal).
+MISSING_TOKENS = ("", "NA", "N/A", "NaN", "nan", "null", "NULL", "None")
 
 
 def has_control_chars(value: str) -> bool:
@@ -175,25 +177,25 @@ def resolve_csv_path(csv_path: str) -> Path:
 
 
 def check_csv_rows(header: list[str], rows, target: str, task: str) -> str | None:
-    """Every feature value must be a finite number; the target must be present."""
+    """Rows of the header's width, and enough targets to learn from. Feature values are
+    not checked here: post_gen_project infers their types (text, gaps and dates are fine)."""
     target_index = header.index(target)
     count = 0
     classes = set()
     for line, row in enumerate(rows, start=2):
         if not row:
             continue
-        count += 1
         if len(row) != len(header):
             return f"line {line} has {len(row)} fields, the header has {len(header)}"
-        for index, value in enumerate(row):
-            if value.strip() == "":
-                return f"line {line}, column {header[index]!r}: missing value"
-            is_feature = index != target_index
-            if (is_feature or task == "regression") and not is_number(value):
-                return f"line {line}, column {header[index]!r}: {value!r} is not a number"
-        classes.add(row[target_index])
+        value = row[target_index].strip()
+        if value in MISSING_TOKENS:  # prepare drops the row
+            continue
+        if task == "regression" and not is_number(value):
+            return f"line {line}, column {target!r}: {value!r} is not a number (task regression)"
+        count += 1
+        classes.add(value)
     if count < 10:
-        return f"has {count} data rows, needs at least 10"
+        return f"has {count} data rows with a target, needs at least 10"
     if task == "classification" and len(classes) < 2:
         return f"target column {target!r} has fewer than 2 classes"
     return None

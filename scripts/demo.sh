@@ -74,7 +74,7 @@ show cat "$SERVING/DEPLOYED.json"
 step "Predict on sample rows from the hold-out set"
 python - <<'EOF'
 import pandas as pd
-rows = pd.read_csv("data/prepared/holdout.csv").drop(columns=["target"]).head(5)
+rows = pd.read_parquet("data/prepared/holdout.parquet").drop(columns=["target"]).head(5)
 rows.to_csv("sample.csv", index=False)
 EOF
 show predict --model "$SERVING" --input sample.csv

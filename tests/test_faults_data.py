@@ -96,12 +96,13 @@ def one_error_line(result) -> str:
 
 
 def holdout_rows_of(project: Path, label: int) -> int:
-    return int((pd.read_csv(project / "data" / "prepared" / "holdout.csv")[TARGET] == label).sum())
+    holdout = pd.read_parquet(project / "data" / "prepared" / "holdout.parquet")
+    return int((holdout[TARGET] == label).sum())
 
 
 def new_class_line(project: Path) -> str:
     return (
-        f"data/prepared/holdout.csv: column '{TARGET}' has class 2 "
+        f"data/prepared/holdout.parquet: column '{TARGET}' has class 2 "
         f"({holdout_rows_of(project, 2)} rows) that production classifier v1.0.0 was never "
         f"trained on (it knows 0, 1; the candidate 0, 1, 2): {INCOMPARABLE}"
     )
@@ -145,7 +146,7 @@ def test_promoting_a_version_that_never_saw_a_class_needs_force(project):
     before = snapshot(project)
     promote = ("promote", "v1.0.0", "--stage", "staging")
     assert one_error_line(registry(project, *promote, check=False)) == (
-        f"error: gate refused v1.0.0 for staging: gate failed: data/prepared/holdout.csv: "
+        f"error: gate refused v1.0.0 for staging: gate failed: data/prepared/holdout.parquet: "
         f"column '{TARGET}' has class 2 ({holdout_rows_of(project, 2)} rows) that classifier "
         "v1.0.0 was never trained on (it knows 0, 1); the training data needs rows of every "
         "class (override with --force --reason TEXT)"
@@ -164,13 +165,13 @@ def test_promoting_a_version_that_never_saw_a_class_needs_force(project):
 
 
 def test_evaluate_names_a_hold_out_class_the_model_never_learned(project):
-    holdout = project / "data" / "prepared" / "holdout.csv"
-    frame = pd.read_csv(holdout)
+    holdout = project / "data" / "prepared" / "holdout.parquet"
+    frame = pd.read_parquet(holdout)
     frame.loc[:1, TARGET] = 9
-    frame.to_csv(holdout, index=False)
+    frame.to_parquet(holdout, index=False)
     before = snapshot(project)
     expected = (
-        f"error: data/prepared/holdout.csv: column '{TARGET}' has class 9 (2 rows) that "
+        f"error: data/prepared/holdout.parquet: column '{TARGET}' has class 9 (2 rows) that "
         "models/classifier was never trained on (it knows 0, 1, 2); the training data needs "
         "rows of every class"
     )
@@ -179,27 +180,29 @@ def test_evaluate_names_a_hold_out_class_the_model_never_learned(project):
 
 
 @pytest.mark.parametrize(
-    ("fault", "cause"),
+    ("fault", "stage", "cause"),
     [
-        ("single class", f"column '{TARGET}' has a single class (0): a classifier needs rows of "
-         "at least two classes"),
-        ("1.7e308", "column 'mean radius': '1.7e308' at line 4 is beyond ±3.4e+38, the float32 "
-         "range the estimators compute in: rescale the column (another unit)"),
+        ("single class", "train", f"data/prepared/train.parquet: column '{TARGET}' has a single "
+         "class (0): a classifier needs rows of at least two classes"),
+        ("1.7e308", "prepare", "data/raw/dataset.csv: column 'mean radius': '1.7e308' at line 4 "
+         "is beyond ±3.4e+38, the float32 range the estimators compute in: rescale the column "
+         "(another unit)"),
     ],
 )  # fmt: skip
-def test_training_data_at_fault_is_named_not_params(project, fault, cause):
+def test_training_data_at_fault_is_named_not_params(project, fault, stage, cause):
     """Both used to blame params.yaml: train.hyperparams (the second for "contains NaN")."""
-    train = project / "data" / "prepared" / "train.csv"
     if fault == "single class":
-        pd.read_csv(train).assign(**{TARGET: 0}).to_csv(train, index=False)
+        train = project / "data" / "prepared" / "train.parquet"
+        pd.read_parquet(train).assign(**{TARGET: 0}).to_parquet(train, index=False)
     else:
-        lines = train.read_text().splitlines()
+        raw = project / "data" / "raw" / "dataset.csv"
+        lines = raw.read_text().splitlines()
         lines[3] = fault + lines[3][lines[3].index(",") :]  # 'mean radius' is the first column
-        train.write_text("\n".join(lines) + "\n")
+        raw.write_text("\n".join(lines) + "\n")
     before = snapshot(project)
-    line = one_error_line(pymod(project, "train", check=False))
-    assert line == f"error: data/prepared/train.csv: {cause}"
-    assert snapshot(project) == before  # the model files are untouched
+    line = one_error_line(pymod(project, stage, check=False))
+    assert line == f"error: {cause}"
+    assert snapshot(project) == before  # the prepared data and the model files are untouched
 
 
 # --- the DVC remote down, refusing, or not there: the gate says so -----------------------

@@ -126,7 +126,7 @@ def test_equal_candidate_passes_and_a_noop_repro_keeps_the_tree_clean(project):
     production = verdict["production"]
     tagged = git(project, "rev-list", "-n1", "classifier@v1.0.0").stdout.strip()
     assert (production["version"], production["commit"]) == ("v1.0.0", tagged)
-    holdout = project / "data" / "prepared" / "holdout.csv"
+    holdout = project / "data" / "prepared" / "holdout.parquet"
     assert verdict["holdout"]["sha256"] == hashlib.sha256(holdout.read_bytes()).hexdigest()
     check = verdict["checks"][1]
     assert check["name"] == "max_regression" and check["threshold"] == pytest.approx(

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -55,8 +56,8 @@ def test_repro_trains_evaluates_and_passes_gate(cookies, dataset, metrics):
     assert numbers["passed"] is True and numbers["candidate"] == gate["candidate"]
     signature = json.loads((project / "models" / "classifier" / "signature.json").read_text())
     assert signature["weights"]["sha256"] == weights_sha256(project)
-    holdout_rows = len((project / "data" / "prepared" / "holdout.csv").read_text().splitlines()) - 1
-    assert holdout_rows > 20
+    holdout = pd.read_parquet(project / "data" / "prepared" / "holdout.parquet")
+    assert len(holdout) > 20
 
     assert_plots_render(project, dataset)
 

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -152,9 +153,9 @@ def test_versions_and_stages_written_by_gto_go_through_gate_promote_rollback_dep
     by_url = tmp_path / "from-url"  # a serving machine: the tags fetched, the commit read there
     registry(project, "deploy", "--version", "v0.1.0", "--to", str(by_url), "--repo", str(project))
     assert json.loads((by_url / "DEPLOYED.json").read_text())["files"] == record["files"]
-    rows = (project / "data" / "prepared" / "holdout.csv").read_text().splitlines()[:3]
+    holdout = pd.read_parquet(project / "data" / "prepared" / "holdout.parquet")
     features = tmp_path / "batch.csv"  # the hold-out rows without their target column
-    features.write_text("".join(line.rsplit(",", 1)[0] + "\n" for line in rows))
+    holdout.drop(columns=["target"]).head(2).to_csv(features, index=False)
     predicted = pymod(project, "predict", "--model", str(target), "--input", str(features))
     assert predicted.stdout.strip()
 

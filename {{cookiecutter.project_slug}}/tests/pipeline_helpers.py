@@ -59,12 +59,13 @@ def synthetic_frame(task: str, rows: int = 160, classes: int = 2) -> pd.DataFram
 
 def schema_for(frame: pd.DataFrame, task: str) -> dict:
     target_dtype = "int64" if task == "classification" else "float64"
-    columns = [{"name": name, "dtype": "float64"} for name in frame.columns if name != "label"]
-    return {
-        "task": task,
-        "target": "label",
-        "columns": [*columns, {"name": "label", "dtype": target_dtype}],
-    }
+    columns = [
+        {"name": name, "dtype": "float64", "role": "feature", "nullable": False}
+        for name in frame.columns
+        if name != "label"
+    ]
+    target = {"name": "label", "dtype": target_dtype, "role": "target", "nullable": False}
+    return {"task": task, "columns": [*columns, target]}
 
 
 def write_project(root: Path, task: str, frame: pd.DataFrame | None = None) -> Path:
@@ -78,6 +79,12 @@ def write_project(root: Path, task: str, frame: pd.DataFrame | None = None) -> P
 
 def write_yaml(path: Path, payload: dict) -> None:
     path.write_text(yaml.safe_dump(payload, sort_keys=False), encoding="utf-8")
+
+
+def rewrite_prepared(path: Path, transform) -> None:
+    """Replace a prepared Parquet file by ``transform(frame)`` (a test's tampering)."""
+    frame = pd.read_parquet(path)
+    transform(frame).to_parquet(path, index=False)
 
 
 def edit_params(root: Path, section: str, **values) -> None:

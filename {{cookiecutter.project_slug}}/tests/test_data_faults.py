@@ -9,7 +9,13 @@ import json
 
 import pandas as pd
 import pytest
-from pipeline_helpers import edit_params, run_module, synthetic_frame, write_project
+from pipeline_helpers import (
+    edit_params,
+    rewrite_prepared,
+    run_module,
+    synthetic_frame,
+    write_project,
+)
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from {{ cookiecutter.package_name }} import evaluate, gate_stage, prepare, scoring, train
@@ -36,6 +42,10 @@ def edit_cell(path, row: int, column: str, text: str) -> None:
 
 
 def set_labels(path, labels) -> None:
+    """Labels of a raw CSV or of a prepared Parquet file."""
+    if path.suffix == ".parquet":
+        rewrite_prepared(path, lambda frame: frame.assign(label=labels))
+        return
     frame = pd.read_csv(path)
     frame["label"] = labels
     frame.to_csv(path, index=False)
@@ -58,28 +68,30 @@ def test_raw_data_with_a_single_class_is_refused_by_prepare(classification_proje
 
 def test_training_data_with_a_single_class_blames_the_file_not_params(classification_project):
     prepare.run(classification_project)
-    set_labels(ProjectPaths(classification_project).train_csv, 0)
+    set_labels(ProjectPaths(classification_project).train_data, 0)
     line = one_error_line(run_module(classification_project, "train"))
-    assert line == f"error: data/prepared/train.csv: {SINGLE_CLASS}"
+    assert line == f"error: data/prepared/train.parquet: {SINGLE_CLASS}"
     assert not ProjectPaths(classification_project).model_dir.exists()
 
 
 @pytest.mark.parametrize("value", ["1.7e308", "-3.5e38"])
 def test_a_value_beyond_float32_names_file_column_and_line(classification_project, value):
     """It used to overflow inside StandardScaler and blame train.hyperparams for a NaN."""
-    prepare.run(classification_project)
-    edit_cell(ProjectPaths(classification_project).train_csv, 2, "feature 1", value)
-    line = one_error_line(run_module(classification_project, "train"))
+    edit_cell(classification_project / "data" / "raw" / "dataset.csv", 2, "feature 1", value)
+    line = one_error_line(run_module(classification_project, "prepare"))
     assert line == (
-        f"error: data/prepared/train.csv: column 'feature 1': '{value}' at line 4 "
+        f"error: data/raw/dataset.csv: column 'feature 1': '{value}' at line 4 "
         f"{BEYOND_FLOAT32}: rescale the column (another unit)"
     )
+    assert not (classification_project / "data" / "prepared").exists()
 
 
 @pytest.mark.parametrize("estimator", ["logistic_regression", "random_forest"])
 def test_a_value_inside_float32_still_trains(classification_project, estimator):
+    raw = classification_project / "data" / "raw" / "dataset.csv"
+    for row in range(0, 160, 2):  # on both sides of the split, whatever the seed
+        edit_cell(raw, row, "feature 1", "3.4e38")
     prepare.run(classification_project)
-    edit_cell(ProjectPaths(classification_project).train_csv, 2, "feature 1", "3.4e38")
     edit_params(classification_project, "train", estimator=estimator, hyperparams={})
     assert train.run(classification_project)["output"]["classes"] == [0, 1]
 
@@ -101,7 +113,7 @@ def test_a_combination_the_estimator_refuses_names_params_and_data(classificatio
         train.run(classification_project)
     assert str(caught.value) == (
         f"params.yaml: train: random_forest with hyperparams {hyperparams} cannot be fitted on "
-        f"{ProjectPaths(classification_project).train_csv}: Out of bag estimation only "
+        "data/prepared/train.parquet: Out of bag estimation only "
         "available if bootstrap=True"
     )
 
@@ -142,13 +154,13 @@ def trained_classifier(classification_project):
 
 def test_evaluate_refuses_a_hold_out_class_the_model_never_learned(trained_classifier):
     """It used to crash: Target is multiclass but average='binary'."""
-    holdout = ProjectPaths(trained_classifier).holdout_csv
-    labels = pd.read_csv(holdout)["label"].to_numpy().copy()
+    holdout = ProjectPaths(trained_classifier).holdout_data
+    labels = pd.read_parquet(holdout)["label"].to_numpy().copy()
     labels[:3] = 7
     set_labels(holdout, labels)
     line = one_error_line(run_module(trained_classifier, "evaluate"))
     assert line == (
-        "error: data/prepared/holdout.csv: column 'label' has class 7 (3 rows) that "
+        "error: data/prepared/holdout.parquet: column 'label' has class 7 (3 rows) that "
         f"models/{MODEL_NAME} was never trained on (it knows 0, 1); the training data needs "
         "rows of every class"
     )
@@ -160,11 +172,11 @@ def test_evaluate_refuses_a_hold_out_class_the_model_never_learned(trained_class
 
 def test_evaluate_refuses_a_hold_out_that_lacks_a_class(trained_classifier):
     """roc_auc used to be written as NaN (not JSON) with a warning."""
-    set_labels(ProjectPaths(trained_classifier).holdout_csv, 0)
+    set_labels(ProjectPaths(trained_classifier).holdout_data, 0)
     with pytest.raises(ProjectError) as caught:
         evaluate.run(trained_classifier)
     assert str(caught.value).endswith(
-        "data/prepared/holdout.csv: column 'label' has no row of class 1, which "
+        "data/prepared/holdout.parquet: column 'label' has no row of class 1, which "
         f"models/{MODEL_NAME} was trained on: the hold-out set cannot measure it (roc_auc is "
         "undefined); the hold-out set needs rows of every class"
     )
@@ -189,7 +201,7 @@ def candidate_on(root, labels) -> tuple[Candidate, Holdout]:
     """A candidate trained on ``labels`` and its hold-out set (the same rows)."""
     model, frame = fitted(labels)
     schema = load_schema(root / "data" / "schema.yaml")
-    holdout = Holdout(frame, schema, "data/prepared/holdout.csv", "0" * 64)
+    holdout = Holdout(frame, schema, "data/prepared/holdout.parquet", "0" * 64)
     return Candidate(model, "models/model"), holdout
 
 
@@ -198,7 +210,7 @@ def test_a_class_production_never_saw_is_named_not_crashed(classification_projec
     candidate, holdout = candidate_on(root, [0, 1, 2])
     problem = checks.incomparability(production(fitted([0, 1])[0]), candidate, holdout)
     assert problem == (
-        "data/prepared/holdout.csv: column 'label' has class 2 (53 rows) that production "
+        "data/prepared/holdout.parquet: column 'label' has class 2 (53 rows) that production "
         "model v1.0.0 was never trained on (it knows 0, 1; the candidate 0, 1, 2): one "
         "metric cannot rank models whose classes differ"
     )
@@ -244,9 +256,9 @@ def test_promote_names_a_candidate_the_hold_out_set_cannot_score(classification_
     root = classification_project
     prepare.run(root)
     schema = load_schema(root / "data" / "schema.yaml")
-    holdout = pd.read_csv(ProjectPaths(root).holdout_csv)
+    holdout = pd.read_parquet(ProjectPaths(root).holdout_data)
     older, _ = fitted([0, 1], features=["feature 0", "feature 1"])
-    assert scoring.unmeasurable(older, holdout, schema, "holdout.csv", "model v0.9.0") == (
+    assert scoring.unmeasurable(older, holdout, schema, "holdout.parquet", "model v0.9.0") == (
         "model v0.9.0 takes other input columns than data/schema.yaml lists (missing none, "
         "new ['feature 2', 'feature 3'])"
     )

@@ -31,7 +31,7 @@ def test_passing_gate_writes_a_deterministic_verdict(trained, task):
     assert [check["name"] for check in report["checks"]] == ["min_value"]
     assert report["checks"][0]["threshold"] == metrics["min_value"]
     assert "only the absolute floor" in report["note"]
-    holdout = ProjectPaths(trained).holdout_csv
+    holdout = ProjectPaths(trained).holdout_data
     assert report["holdout"]["sha256"] == hashlib.sha256(holdout.read_bytes()).hexdigest()
     assert report["summary"].startswith("gate passed: ")
     paths = ProjectPaths(trained)

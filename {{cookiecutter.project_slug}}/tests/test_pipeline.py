@@ -20,7 +20,8 @@ from sklearn.preprocessing import FunctionTransformer
 from {{ cookiecutter.package_name }} import evaluate, model_io, prepare, train
 from {{ cookiecutter.package_name }}.config import ProjectPaths
 from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.schema import load_schema, read_csv
+from {{ cookiecutter.package_name }}.reading import read_prepared
+from {{ cookiecutter.package_name }}.schema import load_schema
 
 
 def sha256(path) -> str:
@@ -29,28 +30,28 @@ def sha256(path) -> str:
 
 def test_split_is_deterministic_and_complete(project):
     paths = ProjectPaths(project)
-    assert prepare.run(project) == (120, 40)
-    first = (paths.train_csv.read_bytes(), paths.holdout_csv.read_bytes())
+    assert prepare.run(project) == (120, 40, 0)
+    first = (sha256(paths.train_data), sha256(paths.holdout_data))
     prepare.run(project)
-    assert (paths.train_csv.read_bytes(), paths.holdout_csv.read_bytes()) == first
+    assert (sha256(paths.train_data), sha256(paths.holdout_data)) == first
     raw = pd.read_csv(paths.raw_csv)
-    both = pd.concat([pd.read_csv(paths.train_csv), pd.read_csv(paths.holdout_csv)])
+    both = pd.concat([pd.read_parquet(paths.train_data), pd.read_parquet(paths.holdout_data)])
     assert len(both) == len(raw) and not both.duplicated().any()
 
 
 def test_another_seed_gives_another_split(classification_project):
     paths = ProjectPaths(classification_project)
     prepare.run(classification_project)
-    before = paths.holdout_csv.read_bytes()
+    before = paths.holdout_data.read_bytes()
     edit_params(classification_project, "prepare", seed=8)
     prepare.run(classification_project)
-    assert paths.holdout_csv.read_bytes() != before
+    assert paths.holdout_data.read_bytes() != before
 
 
 def test_stratified_split_keeps_class_proportions(classification_project):
     paths = ProjectPaths(classification_project)
     prepare.run(classification_project)
-    share = pd.read_csv(paths.holdout_csv)["label"].mean()
+    share = pd.read_parquet(paths.holdout_data)["label"].mean()
     assert share == pytest.approx(pd.read_csv(paths.raw_csv)["label"].mean(), abs=0.01)
 
 
@@ -81,10 +82,10 @@ def test_canonical_file_loads_and_predicts_like_the_fitted_model(project, task):
     paths = ProjectPaths(project)
     schema = load_schema(paths.schema)
     params = train.load_train(paths.params, task)
-    fitted = train.fit(params, schema, read_csv(paths.train_csv, schema))
+    fitted = train.fit(params, schema, read_prepared(paths.train_data, schema))
     model_io.save_model(fitted, paths.model_dir, schema)
     loaded = model_io.load_model(paths.model_dir)
-    holdout = read_csv(paths.holdout_csv, schema)[schema.features]
+    holdout = read_prepared(paths.holdout_data, schema)[schema.features]
     assert (loaded.predict(holdout) == fitted.predict(holdout)).all()
     # The canonical archive is a plain skops file: members renamed, no timestamps.
     with zipfile.ZipFile(paths.model_file) as archive:
@@ -100,7 +101,7 @@ def test_raw_skops_dump_is_not_deterministic_but_ours_is(classification_project)
     paths = ProjectPaths(classification_project)
     schema = load_schema(paths.schema)
     params = train.load_train(paths.params, "classification")
-    frame = read_csv(paths.train_csv, schema)
+    frame = read_prepared(paths.train_data, schema)
     first, second = (train.fit(params, schema, frame) for _ in range(2))
     assert sio.dumps(first) != sio.dumps(second)  # ids differ: why canonicalisation exists
     assert model_io.canonical_skops(first) == model_io.canonical_skops(second)

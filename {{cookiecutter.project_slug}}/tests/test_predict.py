@@ -29,8 +29,11 @@ PACKAGE = "{{ cookiecutter.package_name }}"
 SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parent.parent
 SCHEMA = Schema(
     task="classification",
-    target="label",
-    columns=(Column("size", "float64"), Column("count", "int64"), Column("label", "int64")),
+    columns=(
+        Column("size", "float64"),
+        Column("count", "int64"),
+        Column("label", "int64", "target"),
+    ),
 )
 ROWS = [{"size": 1.5, "count": 3}, {"size": 9.0, "count": 1}, {"size": 0.2, "count": 7}]
 
@@ -41,8 +44,12 @@ def model_dir(tmp_path_factory) -> Path:
     features = pd.DataFrame({"size": rng.normal(size=60), "count": rng.integers(0, 9, 60)})
     labels = (features["size"] > 0).astype("int64")
     model = LogisticRegression().fit(features, labels)
-    folder = tmp_path_factory.mktemp("deployed") / "model"
-    save_model(model, folder, SCHEMA)
+    return deployed_by_hand(model, tmp_path_factory.mktemp("deployed") / "model", SCHEMA)
+
+
+def deployed_by_hand(model, folder: Path, schema: Schema) -> Path:
+    """Saved as train saves it, with the DEPLOYED.json that registry deploy writes."""
+    save_model(model, folder, schema)
     files = {p.name: {"sha256": sha256_file(p)} for p in sorted(folder.iterdir())}
     record = {"model": "{{ cookiecutter.model_name }}", "version": "v1.0.0", "files": files}
     (folder / "DEPLOYED.json").write_text(json.dumps(record))
@@ -118,7 +125,7 @@ def test_json_columns_layout_and_csv_output(capsys, model_dir, tmp_path):
         (
             "nan.csv",
             [ROWS[0], {"size": None, "count": 1}],
-            "column 'size': missing value (NaN) in row 2",
+            "column 'size': missing value in row 2 (the model accepts no gaps here)",
         ),
         ("missing.json", [{"size": 1.0}], "column 'count': missing"),
         ("extra.json", [{**ROWS[0], "colour": "red"}], "column 'colour': not an input"),
@@ -131,7 +138,7 @@ def test_json_columns_layout_and_csv_output(capsys, model_dir, tmp_path):
         (
             "null.json",
             [ROWS[0], {"size": 1.0, "count": None}],
-            "column 'count': missing value (NaN)",
+            "column 'count': missing value in row 2",
         ),
         (
             "huge.csv",
@@ -373,3 +380,112 @@ def test_a_model_path_that_is_a_file_is_one_line(capsys, tmp_path):
     assert code == 1
     expected = f"error: {source / 'DEPLOYED.json'}: cannot read it (Not a directory)"
     assert one_error_line(err) == expected
+
+
+# --- a model of mixed columns: gaps, categories (unseen ones too), bools and dates ----------
+
+
+@pytest.fixture(scope="module")
+def mixed_model_dir(tmp_path_factory) -> Path:
+    from mixed_data import mixed_frame, mixed_schema
+
+    from {{ cookiecutter.package_name }}.estimators import build
+
+    schema, frame = mixed_schema("classification"), mixed_frame()
+    model = build(schema, "logistic_regression", {}, seed=7)
+    model.fit(frame[schema.features], frame[schema.target])
+    return deployed_by_hand(model, tmp_path_factory.mktemp("mixed") / "model", schema)
+
+
+MIXED_ROWS = [
+    {"island": "Dream", "bill_length": 39.1, "flipper_length": 181, "male": "yes",
+     "observed": "2007-11-11"},
+    {"island": "Atlantis", "bill_length": 46.5, "flipper_length": "", "male": "NA",
+     "observed": ""},
+    {"island": "", "bill_length": 50.0, "flipper_length": 230, "male": "false",
+     "observed": "2009-06-01 10:30"},
+    {"island": "Mars", "bill_length": 41.0, "flipper_length": "N/A", "male": "1",
+     "observed": "null"},
+]  # fmt: skip
+
+
+def test_gaps_and_unseen_categories_are_predicted_and_counted(capsys, mixed_model_dir, tmp_path):
+    source = write_csv(tmp_path / "penguins.csv", MIXED_ROWS)
+    code, out, err = predict(capsys, "--model", str(mixed_model_dir), "--input", str(source))
+    assert code == 0, err
+    result = pd.read_csv(io.StringIO(out))
+    assert list(result.columns) == ["prediction", "probability_Adelie", "probability_Gentoo"]
+    assert len(result) == 4 and set(result["prediction"]) <= {"Adelie", "Gentoo"}
+    assert err == f"warning: {source}: categories unseen in training: column 'island' (2 rows)\n"
+
+
+def test_json_nulls_and_booleans_are_accepted(capsys, mixed_model_dir, tmp_path):
+    rows = [
+        {"island": "Biscoe", "bill_length": 39.1, "flipper_length": None, "male": True,
+         "observed": None},
+        {"island": None, "bill_length": 46.5, "flipper_length": 200, "male": 0,
+         "observed": "2008-02-03T12:00:00Z"},
+    ]  # fmt: skip
+    source = write_json(tmp_path / "penguins.json", rows)
+    output = tmp_path / "out.json"
+    code, out, err = predict(
+        capsys, "--model", str(mixed_model_dir), "--input", str(source), "--output", str(output)
+    )
+    assert (code, out, err) == (0, "", "")  # every category known: no warning
+    assert len(json.loads(output.read_text())) == 2
+
+
+def test_gaps_and_bools_reach_the_model_as_it_was_trained(mixed_model_dir, tmp_path):
+    """The typed input is what the training data looked like: NaN/NaT gaps, bools 0/1."""
+    from {{ cookiecutter.package_name }}.model_io import read_signature
+    from {{ cookiecutter.package_name }}.predict import read_input, validate_input
+
+    source = write_csv(tmp_path / "in.csv", MIXED_ROWS)
+    typed = validate_input(read_input(source), read_signature(mixed_model_dir), source)
+    assert typed["male"].tolist()[:1] + typed["male"].tolist()[2:] == [1.0, 0.0, 1.0]
+    assert typed["male"].isna().tolist() == [False, True, False, False]
+    assert typed["flipper_length"].dtype == "float64" and typed["flipper_length"].isna().sum() == 2
+    assert typed["island"].tolist()[:2] == ["Dream", "Atlantis"] and pd.isna(typed["island"][2])
+    assert typed["observed"].dtype == "datetime64[ns]"
+    assert typed["observed"][2] == pd.Timestamp("2009-06-01 10:30")
+    assert typed["observed"].isna().tolist() == [False, True, False, True]
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "expected"),
+    [
+        ("missing.csv", {"observed": None}, "column 'observed': missing (the model needs it)"),
+        ("text.csv", {"bill_length": "long"}, "column 'bill_length': expected float64, got 'long'"),
+        (
+            "gap.csv",
+            {"bill_length": ""},
+            "column 'bill_length': missing value in row 2 (the model accepts no gaps here)",
+        ),
+        ("gap.json", {"bill_length": None}, "column 'bill_length': missing value in row 2"),
+        ("bool.csv", {"male": "maybe"}, "column 'male': expected bool (true/false, yes/no, 1/0), "
+         "got 'maybe' in row 2"),
+        ("bool.json", {"male": 2}, "column 'male': expected bool"),
+        ("date.csv", {"observed": "yesterday"}, "column 'observed': expected a datetime such as "
+         "2024-12-31, got 'yesterday' in row 2"),
+        ("date.json", {"observed": 20240101}, "column 'observed': expected a datetime"),
+        ("category.json", {"island": 1.5}, "column 'island': expected a category (text), got 1.5"),
+        ("int.csv", {"flipper_length": "181.5"}, "column 'flipper_length': expected int64"),
+    ],
+)  # fmt: skip
+def test_mixed_bad_input_is_one_line_naming_the_column(
+    capsys, mixed_model_dir, tmp_path, name, change, expected
+):
+    good = {**MIXED_ROWS[0], "flipper_length": 181}
+    rows = [good, {**good, **change}]
+    if name == "missing.csv":
+        rows = [{key: value for key, value in row.items() if key != "observed"} for row in rows]
+    path = tmp_path / name
+    (write_csv if name.endswith(".csv") else write_json)(path, rows)
+    output = tmp_path / "out.csv"
+    code, out, err = predict(
+        capsys, "--model", str(mixed_model_dir), "--input", str(path), "--output", str(output)
+    )
+    assert (code, out) == (1, "")
+    assert one_error_line(err).startswith(f"error: {path}: ")
+    assert expected in err
+    assert not output.exists()

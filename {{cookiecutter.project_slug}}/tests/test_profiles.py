@@ -153,6 +153,6 @@ def test_train_writes_the_profile_beside_the_weights(trained):
     paths = ProjectPaths(trained)
     written = json.loads((paths.model_dir / profiles.PROFILE_FILE).read_text())
     schema = load_schema(paths.schema)
-    train_rows = len(pd.read_csv(paths.train_csv))
+    train_rows = len(pd.read_parquet(paths.train_data))
     assert written["rows"] == train_rows and sorted(written["features"]) == sorted(schema.features)
     assert written["target"]["name"] == schema.target

@@ -22,7 +22,7 @@ LOCK = {
     "schema": "2.0",
     "stages": {
         "train": {
-            "deps": [{"path": "data/prepared/train.csv", "hash": "md5", "md5": "a" * 32}],
+            "deps": [{"path": "data/prepared/train.parquet", "hash": "md5", "md5": "a" * 32}],
             "outs": [{"path": f"models/{MODEL}", "hash": "md5", "md5": "b" * 32 + ".dir"}],
         }
     },
@@ -64,7 +64,7 @@ def test_a_manifest_is_derived_from_the_commit_of_a_tag_without_one(repo):
     manifest = version.manifest
     assert manifest["derived"] is True and version.derived
     assert manifest["artifact"] == {"path": f"models/{MODEL}", "md5": "b" * 32 + ".dir"}
-    assert manifest["data"] == {"data/prepared/train.csv": "a" * 32}
+    assert manifest["data"] == {"data/prepared/train.parquet": "a" * 32}
     assert manifest["params"] == {"train": {"C": 1.0}}
     assert manifest["metrics"] == {"evaluation": {"accuracy": 0.9}}
     assert manifest["author"] == "Ada Lovelace <ada@example.com>"

@@ -1,6 +1,7 @@
 """`registry report --out DIR` on a real git + DVC registry: pages read back with html.parser."""
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -13,9 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from registry_helpers import MODEL_NAME, call, git, make_project, retrain
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_iris, load_wine
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from {{ cookiecutter.package_name }} import profiles
+from {{ cookiecutter.package_name }} import plots, profiles
 from {{ cookiecutter.package_name }}.registry import (
     artifact_files,
     report_figures,
@@ -30,6 +35,8 @@ HOSTILE = "<script>alert(\"x\")</script> 'quoted' & <b>bold</b>"
 VOID = {"meta", "br", "img", "input", "link", "hr", "col", "wbr", "source", "area", "base"}
 ROC = "fpr,tpr\n0.0,0.0\n0.1,0.7\n0.3,0.9\n1.0,1.0\n"
 CONFUSION = "actual,predicted\n0,0\n0,0\n0,1\n1,1\n1,1\n1,1\n"
+# wine's classes renamed: curve names and confusion labels come from class labels
+WINE_LABELS = ["barolo", "<i>grignolino</i>", "barbera & 'x'"]
 BAND = "petal band"  # a category derived from the iris data; its names are markup
 PACKAGE = "{{ cookiecutter.package_name }}"
 # The toy train stage, plus the profile train writes (the package's own code).
@@ -115,9 +122,29 @@ def leaves(node, prefix=""):
 
 
 @pytest.fixture(scope="module")
-def registry_repo(tmp_path_factory) -> Path:
-    """v1.0.0 (with plots), v1.1.0 and v1.2.0 (trained on iris, with its data profile);
-    promotions, a rollback and a deprecation whose reasons are hostile text."""
+def wine_plots() -> dict[str, str]:
+    """The plot files the evaluate stage writes for a three-class model: wine, a
+    scaled logistic regression, a stratified hold-out; ``plots.py`` makes the tables."""
+    features, target = load_wine(return_X_y=True, as_frame=True)
+    labels = target.map(dict(enumerate(WINE_LABELS)))
+    x_train, x_test, y_train, y_test = train_test_split(
+        features, labels, test_size=0.3, stratify=labels, random_state=0
+    )
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(x_train, y_train)
+    proba, classes = model.predict_proba(x_test), list(model.classes_)
+    tables = {
+        "confusion.csv": plots.confusion_table(y_test, model.predict(x_test), classes),
+        "roc.csv": plots.roc_table(y_test, proba, classes),
+        "pr.csv": plots.pr_table(y_test, proba, classes),
+    }
+    return {name: table.to_csv(index=False) for name, table in tables.items()}
+
+
+@pytest.fixture(scope="module")
+def registry_repo(tmp_path_factory, wine_plots) -> Path:
+    """v1.0.0 and v1.1.0 with plots in the old layouts, v1.2.0 with wine's plots in
+    today's and trained on iris, with its data profile; promotions, a rollback and a
+    deprecation whose reasons are hostile text."""
     repo = make_project(tmp_path_factory.mktemp("report"))
     (repo / "plots").mkdir()
     (repo / "plots" / "roc.csv").write_text(ROC)
@@ -127,6 +154,8 @@ def registry_repo(tmp_path_factory) -> Path:
     assert call_ok(repo, "register")
     retrain(repo, 0.92)
     assert call_ok(repo, "register", "--bump", "minor")
+    for name, text in wine_plots.items():
+        (repo / "plots" / name).write_text(text)
     script = repo / "toy_pipeline.py"
     script.write_text(script.read_text() + PROFILE_STEP)
     profiled_iris().to_csv(repo / "data" / "raw" / "dataset.csv", index=False)
@@ -246,6 +275,94 @@ def test_cards_draw_the_plots_committed_at_the_version(site):
     assert "ROC curve" in later  # the plots stay committed in later commits
     earlier = "".join(found[report_pages.card_path("{{ cookiecutter.model_name }}", "v1.1.0")].text)
     assert "no profile recorded" in earlier  # trained before its pipeline wrote a profile
+
+
+def charts(html: str) -> dict[str, str]:
+    """Each inline SVG chart of a page by its title."""
+    found = re.findall(r'<svg [^>]*aria-label="([^"]*)"[^>]*>(.*?)</svg>', html, re.S)
+    return {Page(title).text[0]: body for title, body in found}
+
+
+def test_a_multiclass_card_draws_each_curve_with_a_legend_naming_it(site, wine_plots):
+    html = (site / report_pages.card_path("{{ cookiecutter.model_name }}", "v1.2.0")).read_text()
+    drawn = charts(html)
+    for name, title, count in [
+        ("roc.csv", "ROC curves (hold-out)", 5),  # 3 classes, micro- and macro-average
+        ("pr.csv", "Precision-recall curves (hold-out)", 4),  # 3 classes, micro-average
+    ]:
+        curves = list(dict.fromkeys(pd.read_csv(io.StringIO(wine_plots[name]))["curve"]))
+        assert len(curves) == count
+        chart = Page(drawn[title])
+        assert not chart.problems and "i" not in chart.tags  # the label <i>…</i> is text
+        assert set(curves) <= set(chart.text), (curves, chart.text)  # the legend
+        lines = re.findall(r'<polyline [^>]*stroke="(#[0-9a-f]{6})"', drawn[title])
+        assert len(lines) == len(curves) == len(set(lines))  # one line each, own colour
+        thick = re.findall(r'<polyline [^>]*stroke-width="3"', drawn[title])
+        assert len(thick) == sum(report_figures.is_average(c) for c in curves) > 0
+
+
+def test_a_card_confusion_matrix_sums_the_counts_of_the_csv(site, wine_plots):
+    html = (site / report_pages.card_path("{{ cookiecutter.model_name }}", "v1.2.0")).read_text()
+    expected = pd.read_csv(io.StringIO(wine_plots["confusion.csv"]), dtype={"count": int})
+    assert expected["count"].sum() == 54  # 30 % of wine's 178 rows, not one per pair
+    sums = expected.groupby(["actual", "predicted"])["count"].sum()
+    assert shown_matrix(html) == dict(sums.items())
+
+
+def shown_matrix(html: str) -> dict[tuple[str, str], int]:
+    """The confusion table of a page: (actual, predicted) -> count, zero cells left out."""
+    table = html.split('<table class="confusion">')[1].split("</table>")[0]
+    head, *rows = re.findall(r"<tr>(.*?)</tr>", table)
+    labels = [Page(cell).text[0] for cell in re.findall(r"<th>.*?</th>", head)[1:]]
+    found = {}
+    for row in rows:
+        actual = Page(re.search(r"<th>.*?</th>", row).group(0)).text[0]
+        counts = [int(n) for n in re.findall(r"<td[^>]*>(\d+)</td>", row)]
+        found.update({(actual, p): n for p, n in zip(labels, counts, strict=True) if n})
+    return found
+
+
+def test_old_and_new_plot_layouts_render_from_literal_csv():
+    old_roc = Page(report_figures.plot_html("roc.csv", ROC))
+    assert [t for t in old_roc.text if "ROC" in t] == ["ROC curve (hold-out)"]
+    assert report_figures.plot_html("roc.csv", ROC).count("<polyline") == 1
+    rows = [(HOSTILE, 0, 1), (HOSTILE, 1, 0.5), (plots.MICRO, 0, 1), (plots.MICRO, 1, 0.4)]
+    hostile = pd.DataFrame(rows, columns=["curve", "recall", "precision"]).to_csv(index=False)
+    new_pr = report_figures.plot_html("pr.csv", hostile)
+    page = Page(new_pr)
+    assert not page.problems and "script" not in page.tags and "b" not in page.tags
+    assert {HOSTILE, plots.MICRO} <= set(page.text)
+    assert new_pr.count("<polyline") == 2
+    counted = "actual,predicted,count\n0,0,5\n0,1,2\n1,1,7\n0,0,1\n"  # (0, 0) twice
+    assert shown_matrix(report_figures.plot_html("confusion.csv", counted)) == {
+        ("0", "0"): 6, ("0", "1"): 2, ("1", "1"): 7,
+    }  # fmt: skip
+    assert shown_matrix(report_figures.plot_html("confusion.csv", CONFUSION)) == {
+        ("0", "0"): 2, ("0", "1"): 1, ("1", "1"): 3,
+    }  # fmt: skip
+    bad = report_figures.plot_html("confusion.csv", "actual,predicted,count\n0,0,<b>\n")
+    assert Page(bad).text == ["plots/confusion.csv: count '<b>' is not a whole number"]
+
+
+def test_regression_plots_draw_a_y_equals_x_guide_and_residuals_when_present():
+    old = report_figures.plot_html("predictions.csv", "actual,predicted\n1,1.5\n2,1.8\n4,3\n")
+    assert list(charts(old)) == ["Predicted vs actual (hold-out; dashed line y = x)"]
+    assert old.count("stroke-dasharray") == 1  # the y = x guide
+    new = report_figures.plot_html(
+        "predictions.csv", "actual,predicted,residual\n1,1.5,-0.5\n2,1.8,0.2\n4,3,1\n"
+    )
+    drawn = charts(new)
+    assert list(drawn) == [
+        "Predicted vs actual (hold-out; dashed line y = x)",
+        "Residuals (actual - predicted) vs predicted (hold-out)",
+    ]
+    residuals = drawn["Residuals (actual - predicted) vs predicted (hold-out)"]
+    assert residuals.count("<circle") == 3 and residuals.count("stroke-dasharray") == 1
+
+
+def test_the_report_knows_the_average_curve_names_plots_writes():
+    assert report_figures.is_average(plots.MICRO) and report_figures.is_average(plots.MACRO)
+    assert not report_figures.is_average(f"{plots.MICRO} vs rest")  # a class named so
 
 
 def test_an_earlier_report_is_replaced_and_anything_else_refused(registry_repo, tmp_path, capsys):

@@ -11,9 +11,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
 import pandas as pd
 
 from .errors import ProjectError
+from .reading import FALSE_TOKENS, MISSING_TOKENS, TRUE_TOKENS, date_format
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -80,28 +82,81 @@ def validate_input(
         if name not in expected:
             raise ProjectError(f"{source}: column {name!r}: not an input of the model")
     if frame.empty:
-        raise ProjectError(f"{source}: no data rows")
+        raise ProjectError(f"{source}: no rows to predict")
     columns = {col["name"]: typed(frame[col["name"]], col, source, from_text) for col in inputs}
     return pd.DataFrame(columns)
 
 
 def typed(values: pd.Series, column: dict[str, Any], source: Path, from_text: bool) -> pd.Series:
+    """One input column as the model's pipeline reads it (see reading.py): numbers, bools as
+    0.0/1.0, categories as text, datetimes; a gap as NaN/NaT where the signature allows it."""
     name, dtype = column["name"], column["dtype"]
     where = f"{source}: column {name!r}"
-    missing = values.map(is_missing)
+    missing = values.map(is_missing).astype(bool)
     if missing.any() and not column.get("nullable", False):
-        raise ProjectError(f"{where}: missing value (NaN) in row {row_of(missing)}")
-    if dtype == "string":
-        return values.map(lambda v: None if is_missing(v) else str(v)).astype(object)
-    numbers = values.map(lambda v: as_number(v, dtype, from_text))
-    bad = numbers.isna() & ~missing
+        raise ProjectError(
+            f"{where}: missing value in row {row_of(missing)} (the model accepts no gaps here)"
+        )
+    convert = CONVERTERS.get(dtype)
+    if convert is None:
+        raise ProjectError(f"{where}: dtype {dtype!r} of the model's signature is unknown here")
+    return convert(values, missing, dtype, where, from_text)
+
+
+def refuse_bad(values: pd.Series, bad: pd.Series, expected: str, where: str) -> None:
     if bad.any():
         raise ProjectError(
-            f"{where}: expected {dtype}, got {values[bad].iloc[0]!r} in row {row_of(bad)}"
+            f"{where}: expected {expected}, got {values[bad].iloc[0]!r} in row {row_of(bad)}"
         )
+
+
+def numbers(
+    values: pd.Series, missing: pd.Series, dtype: str, where: str, from_text: bool
+) -> pd.Series:
+    parsed = values.map(lambda v: as_number(v, dtype, from_text))
+    refuse_bad(values, parsed.isna() & ~missing, dtype, where)
     if dtype == "int64":
-        check_int64_range(values, numbers, missing, where)
-    return numbers.astype("float64" if dtype == "float64" or missing.any() else "int64")
+        check_int64_range(values, parsed, missing, where)
+    return parsed.astype("float64" if dtype == "float64" or missing.any() else "int64")
+
+
+def booleans(
+    values: pd.Series, missing: pd.Series, dtype: str, where: str, from_text: bool
+) -> pd.Series:
+    parsed = values.map(as_bool)
+    refuse_bad(values, parsed.isna() & ~missing, "bool (true/false, yes/no, 1/0)", where)
+    return parsed.astype("float64")
+
+
+def categories(
+    values: pd.Series, missing: pd.Series, dtype: str, where: str, from_text: bool
+) -> pd.Series:
+    parsed = values.map(as_category)
+    refuse_bad(values, parsed.isna() & ~missing, "a category (text)", where)
+    return parsed.where(~missing, np.nan).astype(object)
+
+
+def datetimes(
+    values: pd.Series, missing: pd.Series, dtype: str, where: str, from_text: bool
+) -> pd.Series:
+    text = values.map(lambda v: v.strip() if isinstance(v, str) else None)
+    refuse_bad(values, text.isna() & ~missing, "a datetime (text such as 2024-12-31)", where)
+    _, parsed = date_format(text.where(~missing), missing)
+    refuse_bad(values, parsed.isna() & ~missing, "a datetime such as 2024-12-31", where)
+    try:
+        return parsed.astype("datetime64[ns]")
+    except (OverflowError, ValueError):  # years before 1677 or after 2262
+        raise ProjectError(f"{where}: a date out of the supported range") from None
+
+
+CONVERTERS = {
+    "int64": numbers,
+    "float64": numbers,
+    "bool": booleans,
+    "category": categories,
+    "string": categories,  # signatures written before dtype category
+    "datetime": datetimes,
+}
 
 
 def is_missing(value: Any) -> bool:
@@ -109,7 +164,28 @@ def is_missing(value: Any) -> bool:
         return True
     if isinstance(value, float):
         return math.isnan(value)
-    return isinstance(value, str) and value.strip().lower() in ("", "nan", "na", "null", "none")
+    return isinstance(value, str) and value.strip() in MISSING_TOKENS
+
+
+def as_bool(value: Any) -> float | None:
+    """1.0 or 0.0 for a JSON boolean, a JSON 0/1 or a token (true/yes/1, false/no/0)."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        token = value.strip().lower()
+        return 1.0 if token in TRUE_TOKENS else 0.0 if token in FALSE_TOKENS else None
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return float(value)
+    return None
+
+
+def as_category(value: Any) -> str | None:
+    """Text as the training data read it (stripped); a JSON integer as its digits."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
 
 
 def as_number(value: Any, dtype: str, from_text: bool) -> float | int | None:

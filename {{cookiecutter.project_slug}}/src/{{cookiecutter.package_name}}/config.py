@@ -44,12 +44,12 @@ class ProjectPaths:
         return self.root / "data" / "schema.yaml"
 
     @property
-    def train_csv(self) -> Path:
-        return self.root / "data" / "prepared" / "train.csv"
+    def train_data(self) -> Path:
+        return self.root / "data" / "prepared" / "train.parquet"
 
     @property
-    def holdout_csv(self) -> Path:
-        return self.root / "data" / "prepared" / "holdout.csv"
+    def holdout_data(self) -> Path:
+        return self.root / "data" / "prepared" / "holdout.parquet"
 
     @property
     def model_dir(self) -> Path:
@@ -86,11 +86,16 @@ class ProjectPaths:
         return self.root / "plots"
 
 
+SPLITS = ("random", "time")
+
+
 @dataclass(frozen=True)
 class PrepareParams:
     test_size: float
     seed: int
-    stratify: bool
+    stratify: bool  # random split only
+    split: str = "random"
+    time_column: str | None = None  # required by split time
 
 
 @dataclass(frozen=True)
@@ -201,14 +206,20 @@ def load_section(path: Path, name: str) -> Section:
 
 def load_prepare(path: Path, task: str) -> PrepareParams:
     section = load_section(path, "prepare")
-    section.reject_unknown({"test_size", "seed", "stratify"})
+    section.reject_unknown({"test_size", "seed", "stratify", "split", "time_column"})
     params = PrepareParams(
         test_size=section.number("test_size", 0.0, 1.0, inclusive=False),
         seed=section.integer("seed", 0, MAX_SEED),
         stratify=section.boolean("stratify"),
+        split=section.choice("split", SPLITS) if "split" in section.values else "random",
+        time_column=section.get("time_column", None, optional=True),
     )
     if params.stratify and task != "classification":
         raise section.error("stratify", "can only be true for classification")
+    if params.time_column is not None and not isinstance(params.time_column, str):
+        raise section.error("time_column", f"must be a column name, got {params.time_column!r}")
+    if params.split == "time" and not params.time_column:
+        raise section.error("time_column", "required when prepare.split is time")
     return params
 
 

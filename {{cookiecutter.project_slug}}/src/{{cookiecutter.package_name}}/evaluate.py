@@ -11,7 +11,8 @@ from . import plots
 from .config import ProjectPaths
 from .errors import run_cli
 from .model_io import load_model
-from .schema import load_schema, read_csv
+from .reading import read_prepared
+from .schema import load_schema
 from .scoring import Predictions, predict, require_measurable, scores
 
 
@@ -31,8 +32,8 @@ def run(project_dir: Path) -> dict[str, float]:
     """Write metrics/evaluation.json and plots/*.csv; return the metrics."""
     paths = ProjectPaths(project_dir)
     schema = load_schema(paths.schema)
-    model, holdout = load_model(paths.model_dir), read_csv(paths.holdout_csv, schema)
-    where = paths.shown(paths.holdout_csv)
+    where = paths.shown(paths.holdout_data)
+    model, holdout = load_model(paths.model_dir), read_prepared(paths.holdout_data, schema, where)
     require_measurable(model, holdout, schema, where, paths.shown(paths.model_dir))
     predictions = predict(model, holdout, schema)
     result = scores(predictions)

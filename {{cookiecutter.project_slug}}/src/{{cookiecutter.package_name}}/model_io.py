@@ -23,18 +23,29 @@ import skops.io as sio
 from sklearn.base import BaseEstimator
 from skops.io.exceptions import UntrustedTypesFoundException
 
-from .config import MODEL_NAME
 from .errors import ProjectError
+from .preprocessing import DateParts
 from .schema import Schema
+from .signature import describe, plain  # noqa: F401  (plain: re-exported for gate, scoring)
 
 MODEL_FILE = "model.skops"
 SIGNATURE_FILE = "signature.json"
 ENVIRONMENT_FILE = "environment.json"
-SIGNATURE_VERSION = 1
-# Types beyond skops' defaults that our estimators contain. Anything else is refused.
+# Types beyond skops' defaults that our pipelines contain. Anything else is refused; the
+# list is code, never read from a model file.
 TRUSTED_TYPES = [
+    # the fitted imputers' dtype of the data they saw
+    "numpy.dtype",
+    # the trees of hist_gradient_boosting, and the tree of each random forest member
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.tree._tree.Tree",
+    # hist_gradient_boosting with categorical features keeps a FunctionTransformer of
+    # partial(check_array, ...): partial is safe here because its function is itself
+    # checked against this list (only check_array passes)
+    "functools.partial",
+    "sklearn.utils.validation.check_array",
+    # our own date transformer (preprocessing.py)
+    f"{DateParts.__module__}.{DateParts.__qualname__}",
 ]
 ENVIRONMENT_PACKAGES = ("scikit-learn", "skops", "numpy", "pandas", "dvc")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -117,26 +128,9 @@ def environment() -> dict[str, Any]:
     }
 
 
-def plain(value: Any) -> Any:
-    """numpy scalars to Python values, for JSON."""
-    return value.item() if hasattr(value, "item") else value
-
-
 def signature(model: BaseEstimator, schema: Schema, model_bytes: bytes) -> dict[str, Any]:
-    classes = getattr(model, "classes_", None)
     return {
-        "signature": SIGNATURE_VERSION,
-        "model": MODEL_NAME,
-        "inputs": [
-            {"name": name, "dtype": schema.dtypes[name], "nullable": False}
-            for name in schema.features
-        ],
-        "output": {
-            "name": schema.target,
-            "kind": schema.task,
-            "dtype": schema.dtypes[schema.target],
-            "classes": None if classes is None else [plain(label) for label in classes],
-        },
+        **describe(model, schema),
         "weights": {
             "file": MODEL_FILE,
             "sha256": hashlib.sha256(model_bytes).hexdigest(),

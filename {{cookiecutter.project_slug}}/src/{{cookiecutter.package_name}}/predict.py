@@ -3,8 +3,11 @@
 Nothing is loaded before it is checked: DEPLOYED.json must list every file with the sha256
 it had when it was deployed, and the weights must match signature.json; skops then loads
 them with an explicit list of trusted types (no pickle). The input must match the model's
-signature exactly: the same columns, each of its dtype, no missing values where the
-signature does not allow them. Predictions (and, for a classifier, one probability column
+signature: the same columns, each of its dtype (numbers; bools as true/false, yes/no, 1/0;
+categories as text; datetimes as text such as 2024-12-31), a gap (empty, NA, N/A, NaN,
+null, None; JSON null) only where the signature allows one. A category the training data
+did not have is predicted as unknown and counted in one ``warning:`` line on stderr.
+Predictions (and, for a classifier, one probability column
 per class) go to stdout as CSV, or to ``--output`` as CSV or JSON by its extension,
 written whole or not at all (a hidden file beside it, renamed into place).
 """
@@ -60,6 +63,7 @@ def predict(argv: list[str] | None = None) -> int:
     features = validate_input(frame, signature, args.input, from_text)
     result = predictions(model, features, signature)
     write_output(result, args.output)
+    warn_unseen(unseen_categories(features, signature), args.input)
     return 0
 
 
@@ -99,6 +103,33 @@ def check_deployment(model_dir: Path) -> dict[str, Any]:
                 f"{path}: sha256 {actual} does not match {DEPLOYED_FILE} {meta.get('sha256')}"
             )
     return record
+
+
+# --- unseen categories -------------------------------------------------------------------
+
+
+def unseen_categories(features: pd.DataFrame, signature: dict[str, Any]) -> dict[str, int]:
+    """Per category input, how many rows hold a category the training data did not have."""
+    counts = {}
+    for column in signature.get("inputs") or []:
+        known = column.get("categories")
+        if known is None:
+            continue
+        values = features[column["name"]]
+        unseen = int((values.notna() & ~values.isin(known)).sum())
+        if unseen:
+            counts[column["name"]] = unseen
+    return counts
+
+
+def warn_unseen(counts: dict[str, int], source: Path) -> None:
+    """One stderr line; the rows are predicted anyway (an unseen category encodes as unknown)."""
+    if counts:
+        shown = ", ".join(
+            f"column {name!r} ({count} row{'s' if count > 1 else ''})"
+            for name, count in counts.items()
+        )
+        sys.stderr.write(f"warning: {source}: categories unseen in training: {shown}\n")
 
 
 # --- output ----------------------------------------------------------------------------------

@@ -1,22 +1,41 @@
-"""Stage prepare: validate the raw CSV against data/schema.yaml and split it.
+"""Stage prepare: read the raw CSV once against data/schema.yaml, split it, write Parquet.
 
-The split is deterministic (train_test_split with prepare.seed, stratified for
-classification when prepare.stratify), so the same data and params give the same files.
+Rows whose target is missing are dropped (and counted), ignored columns are not kept.
+The split is deterministic: random (train_test_split with prepare.seed, stratified for
+classification when prepare.stratify) or time (the latest rows by prepare.time_column are
+held out), so the same data and params give the same bytes.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from .config import PrepareParams, ProjectPaths, load_prepare
 from .errors import ProjectError, run_cli
-from .schema import Schema, load_schema, read_csv, require_two_classes, shown_class
+from .reading import read_raw
+from .schema import Schema, load_schema, require_two_classes, shown_class
 
 MIN_ROWS_PER_CLASS = 2  # one row on each side of the split, at the very least
 MIN_HOLDOUT_ROWS = 2
+
+
+class Prepared(NamedTuple):
+    train_rows: int
+    holdout_rows: int
+    dropped_rows: int  # rows without a target
+
+
+def drop_missing_target(frame: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, int]:
+    """Rows without a target teach nothing and measure nothing: dropped, and counted."""
+    target = frame[schema.target]
+    kept = frame[target.notna()].reset_index(drop=True)
+    if schema.column(schema.target).dtype == "int64":  # no gaps left: integers again
+        kept[schema.target] = kept[schema.target].astype("int64")
+    return kept, len(frame) - len(kept)
 
 
 def split(frame: pd.DataFrame, schema: Schema, params: PrepareParams, source: Path):
@@ -24,15 +43,10 @@ def split(frame: pd.DataFrame, schema: Schema, params: PrepareParams, source: Pa
     if classification:
         require_two_classes(frame[schema.target], source)
         check_classes_can_be_split(frame[schema.target], source)
-    stratify = frame[schema.target] if params.stratify else None
-    try:
-        train, holdout = train_test_split(
-            frame, test_size=params.test_size, random_state=params.seed, stratify=stratify
-        )
-    except ValueError as exc:
-        raise ProjectError(
-            f"params.yaml: prepare: cannot split the {len(frame)} rows of {source} ({exc})"
-        ) from exc
+    if params.split == "time":
+        train, holdout = time_split(frame, schema, params)
+    else:
+        train, holdout = random_split(frame, schema, params, source)
     if classification:
         check_every_class_on_both_sides(train[schema.target], holdout[schema.target], source)
     elif len(holdout) < MIN_HOLDOUT_ROWS:  # r2 is undefined on a single row
@@ -41,6 +55,50 @@ def split(frame: pd.DataFrame, schema: Schema, params: PrepareParams, source: Pa
             f"{len(frame)} rows of {source}; evaluate needs at least {MIN_HOLDOUT_ROWS}"
         )
     return train, holdout
+
+
+def random_split(frame: pd.DataFrame, schema: Schema, params: PrepareParams, source: Path):
+    from sklearn.model_selection import train_test_split  # only this split needs it
+
+    stratify = frame[schema.target] if params.stratify else None
+    try:
+        return train_test_split(
+            frame, test_size=params.test_size, random_state=params.seed, stratify=stratify
+        )
+    except ValueError as exc:
+        raise ProjectError(
+            f"params.yaml: prepare: cannot split the {len(frame)} rows of {source} ({exc})"
+        ) from exc
+
+
+def time_split(frame: pd.DataFrame, schema: Schema, params: PrepareParams):
+    """The latest test_size share of rows (by time_column) is held out: the model is
+    measured on a future it did not see, as it will be used."""
+    name = params.time_column
+    times = frame[name]
+    if times.isna().any():
+        raise ProjectError(
+            f"params.yaml: prepare.time_column: {name!r} is missing in {int(times.isna().sum())} "
+            "row(s): a time split needs every row's time (fill them, or split random)"
+        )
+    ordered = frame.iloc[times.argsort(kind="stable")]  # ties keep file order
+    cut = len(ordered) - math.ceil(params.test_size * len(ordered))
+    return ordered.iloc[:cut], ordered.iloc[cut:]
+
+
+def check_time_column(schema: Schema, params: PrepareParams) -> None:
+    name = params.time_column
+    if params.split != "time":
+        return
+    dtypes = schema.dtypes
+    if dtypes.get(name) != "datetime" or schema.column(name).role == "ignore":
+        found = f"a {dtypes[name]} column" if name in dtypes else "not a column"
+        if name in dtypes and schema.column(name).role == "ignore":
+            found = "an ignored column"
+        raise ProjectError(
+            f"params.yaml: prepare.time_column: {name!r} is {found} of data/schema.yaml; a "
+            "time split needs a datetime column (dtype: datetime, role feature or target)"
+        )
 
 
 def check_classes_can_be_split(target: pd.Series, source: Path) -> None:
@@ -71,27 +129,43 @@ def check_every_class_on_both_sides(train: pd.Series, holdout: pd.Series, source
             )
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Whole or not at all (a hidden file renamed into place); the same frame gives the
+    same bytes (no index, no timestamps in the file)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = frame.reset_index(drop=True)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for index, (name, values) in enumerate(frame.items()):
+        if values.dtype == object:  # text, even when all missing (pyarrow would say "null")
+            column = table.column(index).cast(pa.string())
+            table = table.set_column(index, pa.field(name, pa.string()), column)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    frame.to_csv(partial, index=False, lineterminator="\n")
+    pq.write_table(table, partial)
     partial.replace(path)
 
 
-def run(project_dir: Path) -> tuple[int, int]:
-    """Write data/prepared/train.csv and holdout.csv; return their row counts."""
+def run(project_dir: Path) -> Prepared:
+    """Write data/prepared/train.parquet and holdout.parquet; return the row counts."""
     paths = ProjectPaths(project_dir)
     schema = load_schema(paths.schema)
     params = load_prepare(paths.params, schema.task)
-    train, holdout = split(read_csv(paths.raw_csv, schema), schema, params, paths.raw_csv)
-    write_csv(train, paths.train_csv)
-    write_csv(holdout, paths.holdout_csv)
-    return len(train), len(holdout)
+    check_time_column(schema, params)
+    raw = read_raw(paths.raw_csv, schema, shown=paths.shown(paths.raw_csv), with_ignored=False)
+    frame, dropped = drop_missing_target(raw, schema)
+    train, holdout = split(frame, schema, params, paths.raw_csv)
+    write_parquet(train, paths.train_data)
+    write_parquet(holdout, paths.holdout_data)
+    return Prepared(len(train), len(holdout), dropped)
 
 
 def main() -> None:
-    train_rows, holdout_rows = run(Path("."))
-    print(f"prepare: {train_rows} training rows, {holdout_rows} hold-out rows")
+    prepared = run(Path("."))
+    if prepared.dropped_rows:
+        print(f"prepare: dropped {prepared.dropped_rows} row(s) whose target is missing")
+    print(f"prepare: {prepared.train_rows} training rows, {prepared.holdout_rows} hold-out rows")
 
 
 if __name__ == "__main__":

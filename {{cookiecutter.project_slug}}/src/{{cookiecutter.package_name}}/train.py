@@ -19,18 +19,25 @@ from .config import ProjectPaths, TrainParams, load_train
 from .errors import ProjectError, run_cli
 from .model_io import save_model
 from .profiles import profile_of, write_profile
-from .schema import Schema, load_schema, read_csv, require_two_classes
+from .reading import read_prepared
+from .schema import Schema, load_schema, require_two_classes
 
 
 def fit(
     params: TrainParams, schema: Schema, frame: pd.DataFrame, source: object = "the training data"
 ) -> BaseEstimator:
     """Fit after checking what the data must give the estimator, so that an error from
-    ``fit`` itself is about params.yaml (read_csv already refused gaps, non-numbers and
+    ``fit`` itself is about params.yaml (prepare already refused non-numbers and
     magnitudes the estimators overflow on)."""
     if schema.task == "classification":
         require_two_classes(frame[schema.target], source)
-    model = estimators.build(schema.task, params.estimator, params.hyperparams, params.seed)
+    empty = estimators.empty_feature(schema, params.estimator, frame)
+    if empty is not None:
+        raise ProjectError(
+            f"{source}: column {empty!r} has no value at all: {params.estimator} cannot learn "
+            "from it (give it role: ignore in data/schema.yaml, or choose another estimator)"
+        )
+    model = estimators.build(schema, params.estimator, params.hyperparams, params.seed)
     try:
         return model.fit(frame[schema.features], frame[schema.target])
     except InvalidParameterError as exc:
@@ -54,8 +61,9 @@ def run(project_dir: Path) -> dict:
     paths = ProjectPaths(project_dir)
     schema = load_schema(paths.schema)
     params = load_train(paths.params, schema.task)
-    frame = read_csv(paths.train_csv, schema)
-    model = fit(params, schema, frame, paths.train_csv)
+    shown = paths.shown(paths.train_data)
+    frame = read_prepared(paths.train_data, schema, shown)
+    model = fit(params, schema, frame, shown)
     signature = save_model(model, paths.model_dir, schema)
     write_profile(paths.model_dir, profile_of(frame, schema))  # beside the weights, for drift
     return signature

@@ -16,7 +16,8 @@ from sklearn.base import BaseEstimator
 from ..config import GateParams, ProjectPaths, load_gate
 from ..errors import ProjectError
 from ..model_io import load_model, sha256_file
-from ..schema import Schema, load_schema, read_csv
+from ..reading import read_prepared
+from ..schema import Schema, load_schema
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,13 @@ def load_inputs(project_dir: Path) -> tuple[GateParams, Holdout]:
 
 
 def read_holdout(paths: ProjectPaths, schema: Schema) -> Holdout:
-    shown = paths.shown(paths.holdout_csv)
-    if not paths.holdout_csv.is_file():
+    shown = paths.shown(paths.holdout_data)
+    if not paths.holdout_data.is_file():
         raise ProjectError(
             f"{shown}: not found, the gate scores on it (run `dvc pull` or `dvc repro`)"
         )
-    frame = read_csv(paths.holdout_csv, schema)
-    return Holdout(frame, schema, shown, sha256_file(paths.holdout_csv))
+    frame = read_prepared(paths.holdout_data, schema, shown)
+    return Holdout(frame, schema, shown, sha256_file(paths.holdout_data))
 
 
 def workspace_candidate(project_dir: Path, model_name: str) -> Candidate:

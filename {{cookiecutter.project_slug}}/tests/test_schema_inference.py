@@ -1,0 +1,122 @@
+"""Inferring data/schema.yaml from a CSV's cells (what the bake does for dataset=csv)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.reading import read_raw
+from {{ cookiecutter.package_name }}.schema_inference import infer_file, infer_frame
+
+
+def cells(columns: dict[str, list[str]]) -> pd.DataFrame:
+    """A CSV as read_text gives it: every cell text."""
+    return pd.DataFrame(columns, dtype=object)
+
+
+def penguins_like(rows: int = 12) -> pd.DataFrame:
+    species = ["Adelie", "Gentoo", "Chinstrap"]
+    return cells({
+        "rowid": [str(i + 1) for i in range(rows)],
+        "species": [species[i % 3] if i != 4 else "NA" for i in range(rows)],
+        "island": [["Biscoe", "Dream"][i % 2] for i in range(rows)],
+        "bill_length_mm": [f"{39 + i * 0.7:.1f}" if i != 3 else "NA" for i in range(rows)],
+        "body_mass_g": [str(3000 + 50 * i) if i != 3 else "NA" for i in range(rows)],
+        "sex": [["male", "female", ""][i % 3] for i in range(rows)],
+        "year": [str(2007 + i % 3) for i in range(rows)],
+    })  # fmt: skip
+
+
+def test_a_penguins_like_frame():
+    inferred = infer_frame(penguins_like(), "species", "classification")
+    got = {c.name: (c.dtype, c.role, c.nullable) for c in inferred.schema.columns}
+    assert got == {
+        "rowid": ("int64", "ignore", False),  # named like an identifier
+        "species": ("category", "target", False),  # gaps, but a target never is nullable
+        "island": ("category", "feature", False),
+        "bill_length_mm": ("float64", "feature", True),
+        "body_mass_g": ("int64", "feature", True),
+        "sex": ("category", "feature", True),
+        "year": ("int64", "feature", False),
+    }
+    assert inferred.summary() == (
+        "schema: 7 columns — 5 features (2 category, 1 float64, 2 int64), target species "
+        "(category), 1 ignored (rowid: identifier); edit data/schema.yaml to change"
+    )
+
+
+def test_a_date_column():
+    frame = cells({"day": [f"2024-01-0{i}" for i in range(1, 10)], "y": list("123456789")})
+    assert infer_frame(frame, "y", "regression").schema.dtypes["day"] == "datetime"
+    frame["day"] = [f"0{i}/02/2024" for i in range(1, 10)]
+    assert infer_frame(frame, "y", "regression").schema.dtypes["day"] == "datetime"
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "reason"),
+    [
+        ("customer", [f"C-{i:04d}" for i in range(30)], "identifier"),  # unique per row
+        ("customer_id", [str(i % 5) for i in range(30)], "identifier"),  # named like one
+        ("Unnamed: 0", [str(i) for i in range(30)], "identifier"),  # pandas' dumped index
+        ("n", [str(i) for i in range(30)][::-1], "row number"),  # 0..n-1 in any order
+        ("note", [f"w{i % 20}" for i in range(30)], "free text"),  # 20 values in 30 rows
+    ],
+)
+def test_identifier_like_columns_are_ignored(name, values, reason):
+    frame = cells({name: values, "x": [str(i % 7) for i in range(30)], "y": ["a", "b"] * 15})
+    inferred = infer_frame(frame, "y", "classification")
+    assert inferred.schema.column(name).role == "ignore"
+    assert inferred.reasons == {name: reason}
+    assert inferred.schema.column("x").role == "feature"
+
+
+def test_a_counted_integer_is_not_a_row_number():
+    frame = cells({"count": [str(i) for i in range(2, 32)], "y": ["a", "b"] * 15})
+    assert infer_frame(frame, "y", "classification").schema.column("count").role == "feature"
+
+
+def test_booleans_numbers_and_text():
+    frame = cells({
+        "flag": ["yes", "No", "", "YES"],
+        "truth": ["true", "FALSE", "true", "false"],
+        "ints": ["1", "-2", "3", "4"],
+        "floats": ["1", "2.5", "1e3", "NaN"],
+        "label": ["a", "b", "a", "b"],
+    })  # fmt: skip
+    schema = infer_frame(frame, "label", "classification").schema
+    assert schema.dtypes == {"flag": "bool", "truth": "bool", "ints": "int64",
+                             "floats": "float64", "label": "category"}  # fmt: skip
+    assert schema.column("flag").nullable and not schema.column("truth").nullable
+
+
+@pytest.mark.parametrize(
+    ("column", "task", "message"),
+    [
+        (["a", "b", "a", "b"], "regression", "target 'y' is not numeric (category)"),
+        (["0.5", "1", "0", "1"], "classification", "target 'y' has non-integer numeric classes"),
+    ],
+)
+def test_a_target_that_cannot_serve_the_task_is_refused(column, task, message):
+    with pytest.raises(ProjectError, match=re.escape(message)):
+        infer_frame(cells({"x": ["5", "2", "5", "4"], "y": column}), "y", task)
+
+
+def test_integral_float_classes_are_int64():
+    frame = cells({"x": ["5", "2", "5", "4"], "y": ["0.0", "1.0", "1.0", "0.0"]})
+    assert infer_frame(frame, "y", "classification").schema.dtypes["y"] == "int64"
+
+
+def test_an_inferred_schema_reads_its_own_file(tmp_path):
+    """What the bake infers, prepare reads (the same missing tokens, the same date rule)."""
+    path = tmp_path / "data.csv"
+    frame = penguins_like(30)
+    frame["when"] = [f"{(i % 28) + 1:02d}.01.2024" for i in range(30)]
+    frame["ok"] = ["TRUE", "false", "NA"] * 10
+    frame.to_csv(path, index=False)
+    schema = infer_file(path, "species", "classification").schema
+    typed = read_raw(path, schema)
+    assert str(typed["when"].dtype) == "datetime64[ns]" and typed["ok"].isna().sum() == 10
+    assert typed["species"].isna().sum() == 1 and typed["body_mass_g"].dtype == "float64"
