@@ -110,9 +110,19 @@ def read_raw(
     )
     if frame.empty:
         raise ProjectError(f"{source.shown}: no data rows")
-    return pd.DataFrame(
-        {column.name: typed(frame[column.name], column, source) for column in columns}
-    )
+    return typed_in_place(frame, columns, lambda values, column: typed(values, column, source))
+
+
+def typed_in_place(frame: pd.DataFrame, columns: list[Column], convert) -> pd.DataFrame:
+    """``frame`` with each column converted; a column whose dtype stays (the numbers the
+    parser typed) is not replaced, so a million-row frame is not copied again."""
+    for column in columns:
+        values = frame[column.name]
+        converted = convert(values, column)
+        if converted.dtype != values.dtype or values.dtype == object:
+            frame[column.name] = converted
+    names = [column.name for column in columns]
+    return frame if list(frame.columns) == names else frame[names]
 
 
 def check_header(header: list[str], schema: Schema, source: Source) -> None:
@@ -300,9 +310,11 @@ def read_prepared(path: Path, schema: Schema, shown: str | None = None) -> pd.Da
             f"{shown}: has columns {list(frame.columns)}, data/schema.yaml needs {expected} "
             "(re-run prepare: dvc repro)"
         )
-    return pd.DataFrame(
-        {c.name: prepared_column(frame[c.name], c, shown) for c in schema.used_columns}
-    )
+
+    def convert(values: pd.Series, column: Column) -> pd.Series:
+        return prepared_column(values, column, shown)
+
+    return typed_in_place(frame, schema.used_columns, convert)
 
 
 PREPARED_KINDS = {"int64": "if", "float64": "f", "bool": "f", "category": "OSUT", "datetime": "M"}
