@@ -198,7 +198,7 @@ def to_int64(values: pd.Series, missing: pd.Series, name: str, source: Source) -
         if fractional.any():
             text, line = source.cell(name, fractional)
             raise source.error(name, f"{text!r} at line {line} is not an integer")
-        out_of_range = values.abs().ge(2.0**63)
+        out_of_range = values.ge(2.0**63) | values.lt(-(2.0**63))
         if out_of_range.any():
             text, line = source.cell(name, out_of_range)
             raise source.error(name, f"value {text} out of int64 range (line {line})")
@@ -219,6 +219,7 @@ def to_int64(values: pd.Series, missing: pd.Series, name: str, source: Source) -
 
 
 def check_int64_range(text: pd.Series, name: str, source: Source) -> None:
+    text = text.fillna("0")  # gaps are in range (and never compared as floats with text)
     negative = text.str.startswith("-").fillna(False).astype(bool)
     digits = text.str.lstrip("+-").str.lstrip("0")
     length = digits.str.len().fillna(0)
