@@ -162,3 +162,13 @@ def test_read_prepared_checks_columns_and_dtypes(tmp_path):
         read_prepared(path, schema, "train.parquet")
     with pytest.raises(ProjectError, match=r"^gone.parquet: not found"):
         read_prepared(tmp_path / "gone.parquet", schema, "gone.parquet")
+
+
+def test_integers_the_parser_leaves_as_text_are_checked_exactly(tmp_path):
+    column = Column("x", "int64", nullable=True)
+    frame = read(tmp_path, "x", [" 7", "NA", "-9223372036854775808"], column)
+    assert frame["x"].dtype == "float64" and frame["x"].isna().tolist() == [False, True, False]
+    message = read_error(tmp_path, "x", [" 7", "", "99999999999999999999999"], column)
+    assert message == (
+        "data.csv: column 'x': value 99999999999999999999999 out of int64 range (line 4)"
+    )

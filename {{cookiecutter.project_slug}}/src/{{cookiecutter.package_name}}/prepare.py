@@ -32,6 +32,8 @@ class Prepared(NamedTuple):
 def drop_missing_target(frame: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, int]:
     """Rows without a target teach nothing and measure nothing: dropped, and counted."""
     target = frame[schema.target]
+    if target.notna().all():  # the usual case: no copy of the whole frame
+        return frame, 0
     kept = frame[target.notna()].reset_index(drop=True)
     if schema.column(schema.target).dtype == "int64":  # no gaps left: integers again
         kept[schema.target] = kept[schema.target].astype("int64")
@@ -135,7 +137,6 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    frame = frame.reset_index(drop=True)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     for index, (name, values) in enumerate(frame.items()):
         if values.dtype == object:  # text, even when all missing (pyarrow would say "null")

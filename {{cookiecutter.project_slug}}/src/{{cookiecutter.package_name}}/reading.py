@@ -110,9 +110,19 @@ def read_raw(
     )
     if frame.empty:
         raise ProjectError(f"{source.shown}: no data rows")
-    return pd.DataFrame(
-        {column.name: typed(frame[column.name], column, source) for column in columns}
-    )
+    return typed_in_place(frame, columns, lambda values, column: typed(values, column, source))
+
+
+def typed_in_place(frame: pd.DataFrame, columns: list[Column], convert) -> pd.DataFrame:
+    """``frame`` with each column converted; a column whose dtype stays (the numbers the
+    parser typed) is not replaced, so a million-row frame is not copied again."""
+    for column in columns:
+        values = frame[column.name]
+        converted = convert(values, column)
+        if converted.dtype != values.dtype or values.dtype == object:
+            frame[column.name] = converted
+    names = [column.name for column in columns]
+    return frame if list(frame.columns) == names else frame[names]
 
 
 def check_header(header: list[str], schema: Schema, source: Source) -> None:
@@ -188,7 +198,7 @@ def to_int64(values: pd.Series, missing: pd.Series, name: str, source: Source) -
         if fractional.any():
             text, line = source.cell(name, fractional)
             raise source.error(name, f"{text!r} at line {line} is not an integer")
-        out_of_range = values.abs().ge(2.0**63)
+        out_of_range = values.ge(2.0**63) | values.lt(-(2.0**63))
         if out_of_range.any():
             text, line = source.cell(name, out_of_range)
             raise source.error(name, f"value {text} out of int64 range (line {line})")
@@ -209,6 +219,7 @@ def to_int64(values: pd.Series, missing: pd.Series, name: str, source: Source) -
 
 
 def check_int64_range(text: pd.Series, name: str, source: Source) -> None:
+    text = text.fillna("0")  # gaps are in range (and never compared as floats with text)
     negative = text.str.startswith("-").fillna(False).astype(bool)
     digits = text.str.lstrip("+-").str.lstrip("0")
     length = digits.str.len().fillna(0)
@@ -300,9 +311,11 @@ def read_prepared(path: Path, schema: Schema, shown: str | None = None) -> pd.Da
             f"{shown}: has columns {list(frame.columns)}, data/schema.yaml needs {expected} "
             "(re-run prepare: dvc repro)"
         )
-    return pd.DataFrame(
-        {c.name: prepared_column(frame[c.name], c, shown) for c in schema.used_columns}
-    )
+
+    def convert(values: pd.Series, column: Column) -> pd.Series:
+        return prepared_column(values, column, shown)
+
+    return typed_in_place(frame, schema.used_columns, convert)
 
 
 PREPARED_KINDS = {"int64": "if", "float64": "f", "bool": "f", "category": "OSUT", "datetime": "M"}
