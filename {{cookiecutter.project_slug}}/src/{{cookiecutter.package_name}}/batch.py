@@ -82,7 +82,7 @@ def validate_input(
         if name not in expected:
             raise ProjectError(f"{source}: column {name!r}: not an input of the model")
     if frame.empty:
-        raise ProjectError(f"{source}: no rows to predict")
+        raise ProjectError(f"{source}: no data rows")
     columns = {col["name"]: typed(frame[col["name"]], col, source, from_text) for col in inputs}
     return pd.DataFrame(columns)
 
