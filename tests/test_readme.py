@@ -110,3 +110,23 @@ def test_generated_readme_with_s3_storage(cookies, s3_server, s3_bucket):
     env = s3_server.env(user_env())
     run_readme(project / "README.md", project, env)
     assert s3_server.objects(s3_bucket), "the README's pushes left the bucket empty"
+
+
+def test_demo_echoes_commands_that_paste_back_to_the_same_words():
+    """`make demo` prints each command quoted so that pasting it runs the very same argv."""
+    words = ["registry", "promote", "v1.0.0", "--reason", 'it\'s a "first" model', "", "a b"]
+    words += ["s/^    C: 1.0$/    C: 10.0/", "$HOME", "x;y", "~/f", "*.csv"]
+    demo = (TEMPLATE_DIR / "scripts" / "demo.sh").read_text(encoding="utf-8")
+    start = demo.index("quoted() {")
+    quoted = demo[start : demo.index("\n}\n", start) + 3]
+    printed = subprocess.run(
+        ["bash", "-c", quoted + 'quoted "$@"', "demo", *words],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pasted = subprocess.run(
+        ["bash", "-c", f"printf '%s\\0' {printed}"], capture_output=True, text=True, check=True
+    ).stdout
+    assert pasted.split("\0")[:-1] == words
+    assert printed.startswith("registry promote v1.0.0 --reason 'it'")
