@@ -10,9 +10,22 @@ DEMO_DIR=${1:-"$PWD/.demo"}
 TEMPLATE_DIR=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=$(command -v python)
 
+# Each command is echoed as it can be pasted into a shell: words that need quotes get them.
+quoted() {
+    local word words=()
+    for word in "$@"; do
+        if [[ $word =~ ^[A-Za-z0-9_./=:@%+,-]+$ ]]; then
+            words+=("$word")
+        else
+            words+=("'${word//\'/\'\\\'\'}'")
+        fi
+    done
+    printf '%s' "${words[*]}"
+}
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
-refused() { printf '\033[2m$ %s\033[0m\n' "$*"; if "$@"; then echo "demo: expected a refusal" >&2; exit 1; fi; echo "(refused, as it should be)"; }
+echoed() { printf '\033[2m$ %s\033[0m\n' "$(quoted "$@")"; }
+show() { echoed "$@"; "$@"; }
+refused() { echoed "$@"; if "$@"; then echo "demo: expected a refusal" >&2; exit 1; fi; echo "(refused, as it should be)"; }
 
 # Keep the demo to itself: a private git identity and DVC config, no analytics, no update checks.
 rm -rf "$DEMO_DIR"
@@ -26,20 +39,22 @@ export DVC_GLOBAL_CONFIG_DIR="$DEMO_DIR/home/dvc" DVC_NO_ANALYTICS=1 ITERATIVE_D
 step "Bake a project with the defaults"
 show cookiecutter --no-input -o "$DEMO_DIR" "$TEMPLATE_DIR"
 PROJECT="$DEMO_DIR/breast-cancer-classifier"
+echoed cd "$PROJECT"
 cd "$PROJECT"
 
 step "Install it into the demo's environment (its dependencies are already there)"
 show python -m pip install --quiet --no-deps --no-build-isolation -e .
 
 step "Publish the repository to a git remote (a bare repository beside it)"
-git init -q --bare "$DEMO_DIR/origin.git"
+show git init -q --bare "$DEMO_DIR/origin.git"
 show git remote add origin "$DEMO_DIR/origin.git"
 show git push -q -u origin main
 
 step "Train: prepare -> train -> evaluate -> gate"
 show dvc repro
 show dvc metrics show
-git add -A && git commit -qm "Train logistic regression, C=1"
+show git add -A
+show git commit -qm "Train logistic regression, C=1"
 
 step "Push weights and commit, register v1.0.0 and promote it to production"
 show dvc push
@@ -51,12 +66,14 @@ step "A worse candidate (C=0.001), as an experiment: the gate records the reject
 show dvc exp run -S train.hyperparams.C=0.001 -n worse
 show dvc exp show --no-pager --drop '.*' --keep 'Experiment|train.hyperparams.C|passed|candidate|baseline'
 refused registry check
-git checkout -q -- . && dvc checkout -q
+show git checkout -q -- .
+show dvc checkout -q
 
 step "A retrained candidate (C=10), within max_regression of production: the gate lets it through"
 show sed -i 's/^    C: 1.0$/    C: 10.0/' params.yaml
 show dvc repro
-git add -A && git commit -qm "Retrain with C=10"
+show git add -A
+show git commit -qm "Retrain with C=10"
 show dvc push
 show git push -q origin main
 show registry register --bump minor --push
@@ -71,19 +88,30 @@ SERVING="$DEMO_DIR/serving"
 show registry deploy --stage production --to "$SERVING" --repo "$DEMO_DIR/origin.git"
 show cat "$SERVING/DEPLOYED.json"
 
-step "Predict on sample rows from the hold-out set"
-python - <<'EOF'
+step "Predict on five rows of the raw data, target left out (the deployed signature names the columns)"
+SAMPLE_PY=$(cat <<'EOF'
+import json
+import sys
+
 import pandas as pd
-rows = pd.read_parquet("data/prepared/holdout.parquet").drop(columns=["target"]).head(5)
-rows.to_csv("sample.csv", index=False)
+
+signature = json.load(open(f"{sys.argv[1]}/signature.json"))
+columns = [column["name"] for column in signature["inputs"]]
+rows = pd.read_csv("data/raw/dataset.csv", usecols=columns, dtype=str, keep_default_na=False)
+rows[columns].head(5).to_csv("sample.csv", index=False)
 EOF
+)
+printf '\033[2m$ python - %s <<'"'EOF'"'\n%s\nEOF\033[0m\n' "$(quoted "$SERVING")" "$SAMPLE_PY"
+python - "$SERVING" <<<"$SAMPLE_PY"
 show predict --model "$SERVING" --input sample.csv
 
 step "A tampered weights file is refused"
 TAMPERED="$DEMO_DIR/serving-tampered"
-cp -r "$SERVING" "$TAMPERED"
+show cp -r "$SERVING" "$TAMPERED"
+printf '\033[2m$ printf x >>%s\033[0m\n' "$(quoted "$TAMPERED/model.skops")"
 printf 'x' >>"$TAMPERED/model.skops"
 refused predict --model "$TAMPERED" --input sample.csv
+echo "# (the demo, behind your back: corrupt v1.0.0's weights in the DVC remote)"
 python - "$DEMO_DIR" <<'EOF'
 # Corrupt v1.0.0's weights in the DVC remote itself (found by their sha256); deploy must refuse.
 import hashlib
