@@ -3,7 +3,8 @@
 # lifecycle on the embedded default (a local DVC remote): train, gate, register, promote,
 # push, retrain (a worse experiment recorded in `dvc exp show` and refused by `registry
 # check`, a better one promoted), roll back, deploy from a fresh clone, predict, a tampered
-# file refused, and the registry table.
+# file refused, the registry table, a drift check (a normal batch passes, a shifted one is
+# flagged) and the HTML report.
 set -euo pipefail
 
 DEMO_DIR=${1:-"$PWD/.demo"}
@@ -26,6 +27,13 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 echoed() { printf '\033[2m$ %s\033[0m\n' "$(quoted "$@")"; }
 show() { echoed "$@"; "$@"; }
 refused() { echoed "$@"; if "$@"; then echo "demo: expected a refusal" >&2; exit 1; fi; echo "(refused, as it should be)"; }
+drifted() {
+    local status=0
+    echoed "$@"
+    "$@" || status=$?
+    if [ "$status" -ne 1 ]; then echo "demo: expected drift (exit 1), got exit $status" >&2; exit 1; fi
+    echo "(drift flagged: exit 1)"
+}
 
 # Keep the demo to itself: a private git identity and DVC config, no analytics, no update checks.
 rm -rf "$DEMO_DIR"
@@ -133,6 +141,26 @@ refused registry deploy --version v1.0.0 --to "$DEMO_DIR/serving-2" --repo "$DEM
 
 step "The registry"
 show registry list
+
+step "Drift: a batch like the training data passes, a batch with one feature moved is flagged"
+DRIFT_PY=$(cat <<'EOF'
+import json
+import sys
+
+import pandas as pd
+
+signature = json.load(open(f"{sys.argv[1]}/signature.json"))
+columns = [column["name"] for column in signature["inputs"]]
+rows = pd.read_csv("data/raw/dataset.csv", usecols=columns)[columns].sample(300, random_state=0)
+rows.to_csv("live.csv", index=False)
+rows.assign(**{columns[0]: rows[columns[0]] * 1.5}).to_csv("shifted.csv", index=False)
+print(f"live.csv: 300 raw rows; shifted.csv: the same rows with {columns[0]!r} times 1.5")
+EOF
+)
+printf '\033[2m$ python - %s <<'"'EOF'"'\n%s\nEOF\033[0m\n' "$(quoted "$SERVING")" "$DRIFT_PY"
+python - "$SERVING" <<<"$DRIFT_PY"
+show registry drift production --input live.csv
+drifted registry drift production --input shifted.csv
 
 step "The registry as a web page"
 show registry report --out "$DEMO_DIR/registry-report"
