@@ -1,5 +1,7 @@
-"""A real CSV with text categories and gaps: palmerpenguins' penguins.csv (shipped in the
-package, no download) bakes with an inferred schema, and prepare reads it as that schema says."""
+"""Real data end to end: palmerpenguins' penguins.csv (shipped in the package, no download)
+bakes with an inferred schema, prepares, trains, is registered, promoted, deployed and
+predicts rows with gaps and unseen categories; one synthetic CSV covers what penguins lacks
+(dates and a time split, an identifier, yes/no booleans, missing targets, a regression)."""
 
 from __future__ import annotations
 
@@ -228,7 +230,7 @@ def test_synthetic_dates_identifiers_booleans_and_missing_target_regression(tmp_
     params["prepare"].update(split="time", time_column="day")
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
-    repro = dvc(project, "repro")
+    repro = dvc(project, "repro", "prepare")
     assert "prepare: dropped 6 row(s) whose target is missing" in repro.stdout
     prepared = project / "data" / "prepared"
     train = pd.read_parquet(prepared / "train.parquet")
@@ -238,6 +240,7 @@ def test_synthetic_dates_identifiers_booleans_and_missing_target_regression(tmp_
     assert "order_code" not in train.columns
     assert holdout["day"].min() > train["day"].max()  # the hold-out is the latest days
 
+    dvc(project, "repro")  # train, evaluate, gate
     (signature,) = (project / "models").glob("*/signature.json")
     inputs = json.loads(signature.read_text())["inputs"]
     assert [i["name"] for i in inputs] == ["day", "member", "region", "size"]
