@@ -2,7 +2,7 @@
 # `make demo`: bake a project with the defaults into a scratch folder and run the whole
 # lifecycle on the embedded default (a local DVC remote): train, gate, register, promote,
 # push, retrain (a worse experiment recorded in `dvc exp show` and refused by `registry
-# check`, a better one promoted), roll back, deploy from a fresh clone, predict, a tampered
+# check`, one within max_regression promoted), roll back, deploy from a fresh clone, predict, a tampered
 # file refused, the registry table, a drift check (a normal batch passes, a shifted one is
 # flagged) and the HTML report.
 set -euo pipefail

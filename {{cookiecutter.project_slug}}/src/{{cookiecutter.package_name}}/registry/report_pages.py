@@ -141,7 +141,8 @@ def gate_metric(manifest: dict) -> tuple[str | None, Any, str | None]:
 
 def index_page(models: Sequence[Any]) -> str:
     """``models``: ``ModelReport``s (name, versions, events, deprecation)."""
-    body = [f"<p>{sum(len(m.versions) for m in models)} versions of {len(models)} models.</p>"]
+    versions = sum(len(m.versions) for m in models)
+    body = [f"<p>{plural(versions, 'version')} of {plural(len(models), 'model')}.</p>"]
     if not models:
         body.append(report_figures.note("no version registered yet"))
     for model in models:
@@ -348,3 +349,7 @@ def artifact_section(artifact: Any) -> str:
     where = f"{shown(artifact.get('path'))} (DVC md5 {shown(artifact.get('md5'))})"
     head = f"<p>{escape(where)}</p>"
     return head + table(["file", "sha256", "bytes"], rows)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
