@@ -7,7 +7,8 @@ re-read the two parts (`--parts`: csv, the issue's reference, or parquet), Stand
 LogisticRegression, skops save and load, four metrics on the hold-out rows.
 
 Each run is a fresh process tree, started by a small wrapper process that reports
-  * wall time;
+  * wall time, and CPU time (user + sys of the whole tree: steadier than wall time when
+    the machine is shared, but blind to time spent waiting on the disk);
   * peak RSS of the largest single process of the tree: getrusage(RUSAGE_CHILDREN).ru_maxrss
     of the wrapper, exact (the kernel keeps each descendant's high-water mark);
   * peak RSS of the whole tree: the sum of VmRSS over the wrapper's descendants, polled
@@ -40,12 +41,13 @@ PROJECT = "scale"
 PACKAGE = "scale"
 RATIOS = (
     ("wall time", "wall", "s", "1.3"),
+    ("CPU time (user + sys)", "cpu", "s", "-"),
     ("peak RSS, largest process", "max_rss", "MiB", "1.5"),
     ("peak RSS, process tree", "tree_rss", "MiB", "1.5"),
 )
 STAGE_OUTPUTS = ("data/prepared", "models", "metrics", "plots", "reports", "dvc.lock")
 
-# Runs one command in a fresh process tree and prints {"wall", "max_rss", "tree_rss"} (KiB).
+# Runs one command in a fresh process tree, prints {"wall", "cpu", "max_rss", "tree_rss"}.
 WRAPPER = r"""
 import json, os, resource, subprocess, sys, time
 
@@ -84,8 +86,9 @@ while process.poll() is None:
 wall = time.perf_counter() - start
 if process.returncode:
     sys.exit(process.stderr.read().decode(errors="replace")[-2000:])
-max_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"wall": wall, "max_rss": max_rss, "tree_rss": tree_peak}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = usage.ru_utime + usage.ru_stime
+print(json.dumps({"wall": wall, "cpu": cpu, "max_rss": usage.ru_maxrss, "tree_rss": tree_peak}))
 """
 
 # The same work as prepare -> train -> evaluate -> gate, in one interpreter.
@@ -157,7 +160,7 @@ def write_dataset(path: Path, rows: int) -> None:
             frame = pd.DataFrame(values, columns=columns)
             frame["target"] = (score > 0).astype("int64")
             frame.to_csv(
-                out, index=False, header=start == 0, float_format="%.6f", lineterminator="\n"
+                out, index=False, header=start == 0, float_format="%.5f", lineterminator="\n"
             )
 
 
@@ -217,6 +220,10 @@ def reset_pipeline(project: Path, baked_objects: set[Path]) -> None:
         path.unlink()
 
 
+def shown(run: dict[str, float], name: str) -> str:
+    return f"{name} {run['wall']:.1f} s (CPU {run['cpu']:.1f} s, {run['tree_rss'] / 1024:.0f} MiB)"
+
+
 def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -271,12 +278,12 @@ def main() -> None:
             plain.append(measured(plain_command, scratch, env))
             shutil.rmtree(scratch / "plain")
             print(
-                f"run {run + 1}: repro {repro[-1]['wall']:.1f} s, plain {plain[-1]['wall']:.1f} s"
+                f"run {run + 1}: {shown(repro[-1], 'repro')}, {shown(plain[-1], 'plain')}"
                 f"  (load average {load_average()})"
             )
     print(f"\nmedians of {args.runs} runs, plain parts as {args.parts}     repro      plain")
     for label, key, unit, goal in RATIOS:
-        scale = 1 if unit == "s" else 1024  # ru_maxrss and VmRSS are in KiB
+        scale = 1024 if unit == "MiB" else 1  # ru_maxrss and VmRSS are in KiB
         ours, theirs = ([run[key] / scale for run in runs] for runs in (repro, plain))
         print(ratio_line(label, ours, theirs, unit, goal))
     print(f"load average at the end: {load_average()} (2 cores: above ~1 the numbers are noisy)")
