@@ -96,6 +96,7 @@ print(json.dumps({"wall": wall, "cpu": cpu, "max_rss": usage.ru_maxrss, "tree_rs
 
 # The same work as prepare -> train -> evaluate -> gate, in one interpreter.
 PLAIN = r"""
+import json
 import sys
 from pathlib import Path
 
@@ -137,12 +138,13 @@ holdout = read(work / f"holdout.{parts}")
 y_true = holdout["target"]
 y_pred = model.predict(holdout[features])
 proba = model.predict_proba(holdout[features])[:, 1]
-print(
-    metrics.accuracy_score(y_true, y_pred),
-    metrics.balanced_accuracy_score(y_true, y_pred),
-    metrics.f1_score(y_true, y_pred),
-    metrics.roc_auc_score(y_true, proba),
-)
+scores = {
+    "accuracy": metrics.accuracy_score(y_true, y_pred),
+    "balanced_accuracy": metrics.balanced_accuracy_score(y_true, y_pred),
+    "f1": metrics.f1_score(y_true, y_pred),
+    "roc_auc": metrics.roc_auc_score(y_true, proba),
+}
+(work / "metrics.json").write_text(json.dumps(scores), encoding="utf-8")
 """
 
 
@@ -223,6 +225,16 @@ def reset_pipeline(project: Path, baked_objects: set[Path]) -> None:
         path.unlink()
 
 
+def check_same_work(project: Path, plain: Path) -> None:
+    """Both computed the same four metrics (same split, same model): else the comparison
+    would not be of the same work."""
+    ours = json.loads((project / "metrics" / "evaluation.json").read_text(encoding="utf-8"))
+    theirs = json.loads((plain / "metrics.json").read_text(encoding="utf-8"))
+    differ = [name for name in theirs if name not in ours or abs(ours[name] - theirs[name]) > 1e-9]
+    if differ:
+        sys.exit(f"error: repro and the plain script disagree on {differ}: {ours} vs {theirs}")
+
+
 def shown(run: dict[str, float], name: str) -> str:
     return f"{name} {run['wall']:.1f} s (CPU {run['cpu']:.1f} s, {run['tree_rss'] / 1024:.0f} MiB)"
 
@@ -279,6 +291,7 @@ def main() -> None:
             reset_pipeline(project, baked)
             repro.append(measured([sys.executable, "-m", "dvc", "repro", "--force"], project, env))
             plain.append(measured(plain_command, scratch, env))
+            check_same_work(project, scratch / "plain")
             shutil.rmtree(scratch / "plain")
             print(
                 f"run {run + 1}: {shown(repro[-1], 'repro')}, {shown(plain[-1], 'plain')}"
