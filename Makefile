@@ -13,7 +13,7 @@ help:
 	@echo "make demo       bake a project and run train -> gate -> register -> promote -> deploy"
 	@echo "make test       full template test suite (CI)"
 	@echo "make test-fast  the suite without the slow end-to-end cases"
-	@echo "make bench      benchmarks (bake/repro, registry scale, deploy)"
+	@echo "make bench      benchmarks (bake/repro, registry scale, deploy, repro vs a plain script at 100k rows)"
 
 # The pins in constraints.txt are for Python 3.11+; on 3.10 pip picks versions within the ranges.
 CONSTRAINTS = $(shell $(PYTHON) -c 'import sys; print("-c constraints.txt" if sys.version_info >= (3, 11) else "")')
@@ -38,6 +38,7 @@ bench: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/bake_repro.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/registry_scale.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/deploy.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/pipeline_scale.py --rows 100000
 
 lint: $(STAMP)
 	$(BIN)/ruff check hooks tests benchmarks local_extensions.py
