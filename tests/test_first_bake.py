@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -205,3 +206,72 @@ def test_the_questions_follow_their_trigger_and_enter_skips_what_does_not_apply(
     assert (tmp_path / "out" / "diabetes-regressor" / "data" / "raw" / "dataset.csv").is_file()
     schema = tmp_path / "out" / "diabetes-regressor" / "data" / "schema.yaml"
     assert yaml.safe_load(schema.read_text())["task"] == "regression"
+
+
+MAKE = shutil.which("make") or "make"
+PYENV_SHIM = '#!/bin/sh\necho "pyenv: ${0##*/}: command not found" >&2\nexit 127\n'
+
+
+@pytest.fixture(scope="module")
+def project_for_310(cookies_session) -> Path:
+    result = cookies_session.bake(
+        extra_context={"python_version": "3.10", "init_git": "no", "ci": "none"}
+    )
+    assert result.exception is None, result.exception
+    return Path(result.project_path)
+
+
+def fake_bin(tmp_path: Path, **commands: str | Path) -> Path:
+    """A PATH folder of executables: a script's text, or a link to a real program."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    for name, target in commands.items():
+        path = folder / name.replace("_", ".")
+        if isinstance(target, Path):
+            path.symlink_to(target)
+        else:
+            path.write_text(target)
+            path.chmod(0o755)
+    return folder
+
+
+def make(project: Path, path: Path, *args: str) -> subprocess.CompletedProcess:
+    """Real make and /bin/sh with only ``path`` on PATH (the recipes use shell built-ins)."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHON"}
+    env["PATH"] = str(path)
+    return subprocess.run(
+        [MAKE, *args], cwd=project, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def venv_command(dry_run: str) -> str:
+    (line,) = [line for line in dry_run.splitlines() if line.endswith(" -m venv .venv")]
+    return line.removesuffix(" -m venv .venv")
+
+
+def test_make_install_skips_a_pyenv_shim_that_does_not_run(project_for_310, tmp_path):
+    path = fake_bin(tmp_path, python3_10=PYENV_SHIM, python3=Path(sys.executable))
+    dry_run = make(project_for_310, path, "-n", "install")
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert venv_command(dry_run.stdout) == str(path / "python3")
+    assert "--upgrade pip" not in dry_run.stdout  # no network use without need
+
+
+def test_make_install_prefers_the_chosen_version_when_it_runs(project_for_310, tmp_path):
+    path = fake_bin(tmp_path, python3_10=Path(sys.executable), python3=PYENV_SHIM)
+    dry_run = make(project_for_310, path, "-n", "install")
+    assert venv_command(dry_run.stdout) == str(path / "python3.10")
+    chosen = make(project_for_310, path, "-n", "install", "PYTHON=/opt/python3.12/bin/python")
+    assert venv_command(chosen.stdout) == "/opt/python3.12/bin/python"
+
+
+def test_make_install_without_a_usable_python_says_how_to_choose(project_for_310, tmp_path):
+    path = fake_bin(tmp_path, python3_10=PYENV_SHIM, python3=PYENV_SHIM)
+    before = sorted(p.name for p in project_for_310.iterdir())
+    result = make(project_for_310, path, "install")
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[0] == (
+        "error: neither python3.10 nor python3 runs as Python 3.10-3.13;"
+        " choose one: make install PYTHON=/path/to/python3.X"
+    )
+    assert sorted(p.name for p in project_for_310.iterdir()) == before  # no .venv
