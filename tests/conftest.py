@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import bake_ok
+from tests.helpers import bake_ok, train_and_commit
 from tests.s3_server import s3_bucket, s3_server  # noqa: F401  (fixtures)
 
 VENV_BIN = Path(sys.executable).parent
@@ -54,3 +54,24 @@ def isolated_tools(tmp_path_factory: pytest.TempPathFactory) -> None:
 @pytest.fixture
 def default_project(cookies) -> Path:
     return bake_ok(cookies)
+
+
+@pytest.fixture(scope="session")
+def trained_default(cookies_session) -> Path:
+    """The default bake, trained (`dvc repro`) and committed: built once per test process
+    (under xdist, once per worker) for the modules that start from a trained project. Never
+    change it: take a private copy with ``tests.helpers.copy_trained``."""
+    return train_and_commit(bake_ok(cookies_session))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep each module whose tests share a module-scoped fixture (a bake, a training) on
+    one xdist worker: with `--dist loadgroup` its tests would otherwise be spread over both
+    workers and each would build the fixture again."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        fixtures = getattr(item, "_fixtureinfo", None)
+        definitions = fixtures.name2fixturedefs.values() if fixtures else ()
+        if any(defs and defs[-1].scope == "module" for defs in definitions):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

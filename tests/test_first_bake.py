@@ -20,7 +20,7 @@ import yaml
 from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
-from tests.helpers import TEMPLATE_DIR
+from tests.helpers import TEMPLATE_DIR, copy_trained, dvc, git, remote_url
 
 BLOCKER = '''
 import os
@@ -275,3 +275,18 @@ def test_make_install_without_a_usable_python_says_how_to_choose(project_for_310
         " choose one: make install PYTHON=/path/to/python3.X"
     )
     assert sorted(p.name for p in project_for_310.iterdir()) == before  # no .venv
+
+
+@pytest.mark.slow
+def test_plots_output_is_ignored_and_a_trained_copy_is_self_contained(trained_default, tmp_path):
+    project = copy_trained(trained_default, tmp_path)
+    # The copy's committed DVC remote is its own, and the copy starts clean.
+    assert remote_url(project) == str(tmp_path / f"{project.name}-dvc-remote")
+    assert git(project, "status", "--porcelain").stdout == ""
+
+    dvc(project, "plots", "show")
+    dvc(project, "plots", "diff", "HEAD")
+
+    assert (project / "dvc_plots" / "index.html").is_file()
+    git(project, "add", "-A")
+    assert git(project, "status", "--porcelain").stdout == ""  # `git add -A` took nothing
