@@ -65,13 +65,45 @@ def trained_default(cookies_session) -> Path:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group and order the tests for `make test` (`-n 2 --dist loadgroup
+    --no-loadscope-reorder`: work units are handed out in this order)."""
+    groups = group_modules_with_shared_fixtures(items)
+    items[:] = sorted(items, key=lambda item: run_order(item, groups))
+
+
+def group_modules_with_shared_fixtures(items: list[pytest.Item]) -> dict[str, int]:
     """Keep each module whose tests share a module-scoped fixture (a bake, a training) on
-    one xdist worker: with `--dist loadgroup` its tests would otherwise be spread over both
-    workers and each would build the fixture again."""
+    one xdist worker: spread over both workers, each would build the fixture again.
+    Returns each group's number of tests."""
+    sizes: dict[str, int] = {}
     for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        fixtures = getattr(item, "_fixtureinfo", None)
-        definitions = fixtures.name2fixturedefs.values() if fixtures else ()
-        if any(defs and defs[-1].scope == "module" for defs in definitions):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+        marker = item.get_closest_marker("xdist_group")
+        if marker is None and uses_module_fixture(item):
+            decorator = pytest.mark.xdist_group(item.module.__name__)
+            item.add_marker(decorator)
+            marker = decorator.mark
+        if marker is not None:
+            name = marker.args[0] if marker.args else marker.kwargs.get("name", "default")
+            sizes[name] = sizes.get(name, 0) + 1
+    return sizes
+
+
+def uses_module_fixture(item: pytest.Item) -> bool:
+    fixtures = getattr(item, "_fixtureinfo", None)
+    definitions = fixtures.name2fixturedefs.values() if fixtures else ()
+    return any(defs and defs[-1].scope == "module" for defs in definitions)
+
+
+def run_order(item: pytest.Item, groups: dict[str, int]) -> tuple[int, int]:
+    """The largest group first (one worker starts the longest unit at once), then the quick
+    tests (the other worker reports results from the first seconds), then the other groups,
+    largest first, then the remaining slow tests. ``sorted`` keeps file order within a rank."""
+    marker = item.get_closest_marker("xdist_group")
+    if marker is not None:
+        name = marker.args[0] if marker.args else marker.kwargs.get("name", "default")
+        largest = max(groups, key=groups.get)
+        return (0, 0) if name == largest else (2, -groups[name])
+    if item.get_closest_marker("slow") is None:
+        # test_bake's cases each run a baked project's own suite: the slowest of the quick.
+        return (1, 1 if item.module.__name__.endswith("test_bake") else 0)
+    return (3, 0)
