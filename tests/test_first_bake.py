@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cookiecutter.generate import generate_context
-from cookiecutter.prompt import prompt_for_config
 
 from tests.helpers import TEMPLATE_DIR, copy_trained, dvc, git, remote_url
+from tests.test_faults_bake import derived
 
 BLOCKER = '''
 import os
@@ -148,12 +147,6 @@ def test_a_successful_bake_prints_next_steps_that_reach_the_project(tmp_path):
         ["bash", "-c", f"{steps[0]} && pwd -P"], cwd=tmp_path, capture_output=True, text=True
     )
     assert landed.stdout.strip() == str((out / "wine-classifier").resolve())
-
-
-def derived(**context: str) -> dict:
-    """The variables cookiecutter derives from ``context`` with --no-input (no files)."""
-    raw = generate_context(str(TEMPLATE_DIR / "cookiecutter.json"), extra_context=context)
-    return prompt_for_config(raw, no_input=True)
 
 
 @pytest.mark.parametrize(
