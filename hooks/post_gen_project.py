@@ -143,7 +143,7 @@ def write_data(project: Path, context: dict) -> dict:
 
 def dvc_command() -> list[str]:
     """DVC from this interpreter when importable (the venv cookiecutter runs in), else PATH."""
-    if importlib.util.find_spec("dvc") is not None:
+    if module_found("dvc"):
         return [sys.executable, "-m", "dvc"]
     found = shutil.which("dvc")
     if not found:
@@ -274,6 +274,14 @@ def importable(module: str) -> bool:
     return True
 
 
+def module_found(module: str) -> bool:
+    """Found without importing it (dvc runs in its own process; importing it costs ~1 s)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:
+        return False
+
+
 def missing_requirements(context: dict) -> str | None:
     """One line naming everything this bake needs and lacks, or None."""
     modules = dict(HOOK_MODULES)
@@ -282,7 +290,7 @@ def missing_requirements(context: dict) -> str | None:
     packages = [package for module, package in modules.items() if not importable(module)]
     tools = []
     if context["init_git"] == "yes":
-        if not (importable("dvc") or shutil.which("dvc")):
+        if not (module_found("dvc") or shutil.which("dvc")):  # as dvc_command looks
             packages.append("dvc")
         if not shutil.which("git"):
             tools.append("git")
