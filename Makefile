@@ -31,11 +31,11 @@ PYTEST = PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist load
 	--no-loadscope-reorder -v --durations=15
 
 test: $(STAMP)
-	@echo "make test: about 15 minutes on a quiet 2-core machine, longer under load"
+	@echo "make test: about 15-20 minutes on a quiet 2-core machine, longer under load"
 	$(PYTEST)
 
 test-fast: $(STAMP)
-	@echo "make test-fast: about 5 minutes on a quiet 2-core machine, longer under load"
+	@echo "make test-fast: the quick half of make test (no end-to-end lifecycle cases)"
 	$(PYTEST) -m "not slow"
 
 demo: $(STAMP)
