@@ -161,6 +161,8 @@ def test_a_successful_bake_prints_next_steps_that_reach_the_project(tmp_path):
             "fitness-log-regressor",
         ),
         ({"dataset": "csv", "csv_path": "churn.csv"}, "Churn Classifier", "churn-classifier"),
+        # a file name that would not make a one-line name: the generic default instead
+        ({"dataset": "csv", "csv_path": "/x/a\nb.csv"}, "My Classifier", "my-classifier"),
         ({"project_name": "Bob's Fraud Model"}, "Bob's Fraud Model", "bobs-fraud-model"),
         ({"project_name": "Bob\u2019s Fraud Model"}, "Bob\u2019s Fraud Model", "bobs-fraud-model"),
     ],
