@@ -69,6 +69,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     --no-loadscope-reorder`: work units are handed out in this order)."""
     groups = group_modules_with_shared_fixtures(items)
     items[:] = sorted(items, key=lambda item: run_order(item, groups))
+    if getattr(config.option, "loadgroup", False):  # on an xdist worker with --dist loadgroup
+        for item in items:
+            name_group_in_node_id(item)
+
+
+def name_group_in_node_id(item: pytest.Item) -> None:
+    """What xdist 3.8 does for loadgroup (the scheduler groups by the `@group` suffix of the
+    node id), done so that pytest 9 sees it: xdist still writes ``item._nodeid``, which
+    pytest 9 no longer reads, so without this every group is silently spread over both
+    workers and each builds the module's fixture again."""
+    marker = item.get_closest_marker("xdist_group")
+    if marker is None or "@" in item.nodeid.rpartition("]")[2]:
+        return
+    suffixed = f"{item.nodeid}@{group_name(marker)}"
+    try:
+        from _pytest.nodeid import coerce_node_id  # pytest 9
+    except ImportError:
+        item._nodeid = suffixed  # pytest 8, as xdist itself does
+    else:
+        item._id = coerce_node_id(suffixed)
+
+
+def group_name(marker: pytest.Mark) -> str:
+    return str(marker.args[0] if marker.args else marker.kwargs.get("name", "default"))
 
 
 def group_modules_with_shared_fixtures(items: list[pytest.Item]) -> dict[str, int]:
@@ -83,8 +107,7 @@ def group_modules_with_shared_fixtures(items: list[pytest.Item]) -> dict[str, in
             item.add_marker(decorator)
             marker = decorator.mark
         if marker is not None:
-            name = marker.args[0] if marker.args else marker.kwargs.get("name", "default")
-            sizes[name] = sizes.get(name, 0) + 1
+            sizes[group_name(marker)] = sizes.get(group_name(marker), 0) + 1
     return sizes
 
 
@@ -100,7 +123,7 @@ def run_order(item: pytest.Item, groups: dict[str, int]) -> tuple[int, int]:
     largest first, then the remaining slow tests. ``sorted`` keeps file order within a rank."""
     marker = item.get_closest_marker("xdist_group")
     if marker is not None:
-        name = marker.args[0] if marker.args else marker.kwargs.get("name", "default")
+        name = group_name(marker)
         largest = max(groups, key=groups.get)
         return (0, 0) if name == largest else (2, -groups[name])
     if item.get_closest_marker("slow") is None:

@@ -4,6 +4,7 @@ first seconds). Checked on this suite's real collection, as `make test` sees it.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -45,3 +46,15 @@ def test_the_largest_group_then_the_quick_tests_come_first():
     assert order.index(next(n for n in order if n.startswith("tests/test_hooks.py"))) < (
         order.index(next(n for n in order if n.startswith("tests/test_gate_e2e.py")))
     )
+
+
+def test_a_group_runs_on_one_xdist_worker():
+    # Three tests sharing one module-scoped bake, as `make test` runs them.
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2"]
+    command += ["--dist", "loadgroup", "-v", "tests/test_first_bake.py", "-k", "make_install"]
+    result = subprocess.run(command, cwd=TEMPLATE_DIR, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    passed = re.findall(r"\[(gw\d)\] .*PASSED (\S+)", result.stdout)
+    assert len(passed) == 3, result.stdout
+    assert len({worker for worker, _ in passed}) == 1, passed
+    assert all(node.endswith("@tests.test_first_bake") for _, node in passed), passed
