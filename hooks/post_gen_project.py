@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,10 @@ REMOTE_NAME = "storage"
 REMOTE_SUFFIX = "-dvc-remote"
 FIRST_COMMIT = "Initial project from cookiecutter-dvc-registry"
 TERMINAL_ESCAPE_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+# Every third-party module this hook imports (import name -> what `pip install` calls it);
+# checked together before the first is used, so a missing one costs no half-made project.
+HOOK_MODULES = {"yaml": "pyyaml", "pandas": "pandas"}
+BUNDLED_MODULES = {"sklearn": "scikit-learn"}  # only the bundled datasets load through it
 
 
 class HookError(Exception):
@@ -121,7 +126,7 @@ def write_data(project: Path, context: dict) -> dict:
 
 def dvc_command() -> list[str]:
     """DVC from this interpreter when importable (the venv cookiecutter runs in), else PATH."""
-    if importlib.util.find_spec("dvc") is not None:
+    if module_found("dvc"):
         return [sys.executable, "-m", "dvc"]
     found = shutil.which("dvc")
     if not found:
@@ -243,9 +248,79 @@ def one_line(exc: BaseException) -> str:
     return text if isinstance(exc, HookError) else f"{exc.__class__.__name__}: {text}"
 
 
+def importable(module: str) -> bool:
+    """Really import it: a package that is present but broken counts as missing."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def module_found(module: str) -> bool:
+    """Found without importing it (dvc runs in its own process; importing it costs ~1 s)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:
+        return False
+
+
+def missing_requirements(context: dict) -> str | None:
+    """One line naming everything this bake needs and lacks, or None."""
+    modules = dict(HOOK_MODULES)
+    if context["dataset"] in BUNDLED:
+        modules |= BUNDLED_MODULES
+    packages = [package for module, package in modules.items() if not importable(module)]
+    tools = []
+    if context["init_git"] == "yes":
+        if not (module_found("dvc") or shutil.which("dvc")):  # as dvc_command looks
+            packages.append("dvc")
+        if not shutil.which("git"):
+            tools.append("git")
+    if not packages and not tools:
+        return None
+    fixes = [f"pip install {' '.join(packages)}"] if packages else []
+    if tools:
+        fixes.append("install git with your system's package manager (or bake with init_git=no)")
+    return f"the bake needs {', '.join(packages + tools)}: {'; '.join(fixes)}"
+
+
+def replay_hint(context: dict) -> str:
+    """cookiecutter saved the answers before generating: how to bake again without retyping."""
+    template = context.get("_template")
+    if not template:
+        return ""
+    return f" (then `cookiecutter --replay {shlex.quote(template)}` reuses your answers)"
+
+
+def shown_path(project: Path) -> str:
+    """The project as the user's shell reaches it: relative to where cookiecutter was started."""
+    base = os.environ.get("PWD", "")
+    if base and project.resolve().is_relative_to(Path(base).resolve()):
+        return os.path.relpath(project.resolve(), Path(base).resolve())
+    return str(project.resolve())
+
+
+def next_steps(context: dict, project: Path) -> str:
+    """What to type after a bake, one command a line, ready to paste."""
+    lines = [f"cd {shlex.quote(shown_path(project))}", "make install", "source .venv/bin/activate"]
+    if context["init_git"] == "yes":
+        commit = 'git add -A && git commit -m "Train the first model"'
+        lines += ["dvc repro", commit, "registry register"]
+    else:
+        lines.append("# init_git=no: run git init -b main and dvc init here before dvc repro")
+    steps = "".join(f"  {line}\n" for line in lines)
+    name = visible(context["project_name"])
+    return f"\nBaked {name} into {project.resolve()}\nNext steps:\n{steps}"
+
+
 def main(context: dict, project: Path) -> int:
     """Exit 1 with one line on any failure; cookiecutter then removes the project folder
     and ``undo`` what this run made beside it (the local remote), so nothing is left."""
+    missing = missing_requirements(context)
+    if missing:
+        print(f"error: {visible(missing)}{visible(replay_hint(context))}", file=sys.stderr)
+        return 1
     try:
         with ExitStack() as undo:
             prune(project, context)
@@ -256,6 +331,7 @@ def main(context: dict, project: Path) -> int:
     except Exception as exc:  # any failure: one line, never a traceback
         print(f"error: {visible(one_line(exc))}", file=sys.stderr)
         return 1
+    print(next_steps(context, project), end="")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -11,6 +12,8 @@ from pathlib import Path
 import yaml
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+REMOTE_NAME = "storage"  # the bake's DVC remote (hooks/post_gen_project.py)
+REMOTE_SUFFIX = "-dvc-remote"  # its local folder: <project>-dvc-remote beside the project
 
 
 def project_env(project: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -87,7 +90,11 @@ def train_and_commit(project: Path) -> Path:
 
 def train_and_register(project: Path) -> None:
     """Run the pipeline, commit it, push the data and register HEAD as v1.0.0."""
-    train_and_commit(project)
+    register_first(train_and_commit(project))
+
+
+def register_first(project: Path) -> None:
+    """Push a trained and committed project's data and register HEAD as v1.0.0."""
     dvc(project, "push")
     pymod(project, "registry", "register")
 
@@ -106,3 +113,19 @@ def retrain(project: Path, c_value: float) -> None:
     dvc(project, "repro")
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", f"retrain C={c_value}")
+
+
+def copy_trained(source: Path, parent: Path) -> Path:
+    """A private copy of a baked, trained and committed project, under ``parent``.
+
+    Its local DVC remote is copied beside it, and the committed remote URL (absolute, to the
+    source's folder) is pointed at the copy's own and folded into the last commit, so that
+    the copy, and a fresh clone of it, never read or write the source's remote.
+    """
+    project = parent / source.name
+    shutil.copytree(source, project, symlinks=True)
+    remote = parent / f"{source.name}{REMOTE_SUFFIX}"
+    shutil.copytree(source.parent / remote.name, remote, symlinks=True)
+    dvc(project, "remote", "modify", REMOTE_NAME, "url", str(remote))
+    git(project, "commit", "--quiet", "--amend", "--no-edit", "--all")
+    return project

@@ -151,7 +151,7 @@ def test_hostile_name_survives_as_data(cookies):
     project = bake_ok(cookies, project_name=HOSTILE_NAME)
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["project"]["description"] == HOSTILE_NAME, "project name was altered"
-    assert project.name == "dr-o-brien-s-quoted-model"
+    assert project.name == "dr-obriens-quoted-model"  # issue 11: no "-s-" for an apostrophe
 
 
 def test_git_is_initialised_clean_with_data_tracked(default_project):

@@ -10,16 +10,24 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.helpers import bake_ok, git, package_of, pymod, remote_url, run, train_and_register
+from tests.helpers import (
+    copy_trained,
+    git,
+    package_of,
+    pymod,
+    register_first,
+    remote_url,
+    run,
+)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def released(cookies_session, tmp_path_factory) -> Path:
+def released(trained_default, tmp_path_factory) -> Path:
     """Default bake, pipeline run and committed, data pushed, v1.0.0 registered and pushed."""
-    project = bake_ok(cookies_session)
-    train_and_register(project)
+    project = copy_trained(trained_default, tmp_path_factory.mktemp("released"))
+    register_first(project)
     origin = tmp_path_factory.mktemp("origin") / "project.git"
     git(project, "init", "--quiet", "--bare", str(origin))
     git(project, "remote", "add", "origin", str(origin))

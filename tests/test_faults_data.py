@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.helpers import bake_ok, dvc, git, pymod
+from tests.helpers import copy_trained, dvc, git, pymod
 from tests.test_gate_e2e import commit_all, copy_project, gate_report, registry, set_params, tags
 
 pytestmark = pytest.mark.slow
@@ -45,11 +45,9 @@ def add_a_class(project: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def built(cookies_session) -> Path:
+def built(trained_default, tmp_path_factory) -> Path:
     """v1.0.0 (classes 0, 1) in production; v1.0.1 (classes 0, 1, 2) registered at HEAD."""
-    project = bake_ok(cookies_session)
-    dvc(project, "repro")
-    commit_all(project, "Train on two classes")
+    project = copy_trained(trained_default, tmp_path_factory.mktemp("built"))  # two classes
     registry(project, "register")
     add_a_class(project)
     dvc(project, "add", "data/raw/dataset.csv")

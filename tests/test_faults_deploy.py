@@ -27,7 +27,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import bake_ok, dvc, git, package_of, pymod, train_and_register
+from tests.helpers import (
+    copy_trained,
+    dvc,
+    git,
+    package_of,
+    pymod,
+    register_first,
+)
 
 # One worker runs the whole module (make test: -n 2 --dist loadgroup), so the bake and
 # training below happen once, not once per worker.
@@ -37,14 +44,14 @@ MODEL_DIR = "models/classifier"  # the default bake's model (model_name "classif
 
 
 @pytest.fixture(scope="module")
-def released(cookies_session, tmp_path_factory) -> Path:
+def released(trained_default, tmp_path_factory) -> Path:
     """Default bake trained, pushed, v1.0.0 and v1.1.0 registered and pushed to a bare origin.
 
     v1.1.0 tags a later commit with the same weights: training twice costs 20 s, and a
     deploy of another version replaces the folder all the same (new DEPLOYED.json).
     """
-    project = bake_ok(cookies_session)
-    train_and_register(project)
+    project = copy_trained(trained_default, tmp_path_factory.mktemp("released"))
+    register_first(project)
     with (project / "README.md").open("a") as readme:
         readme.write("\nServed from a deployed folder.\n")
     git(project, "commit", "--quiet", "-am", "docs")

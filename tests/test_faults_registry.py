@@ -21,7 +21,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import bake_ok, dvc, git, package_of, project_env, pymod, retrain, run
+from tests.helpers import (
+    copy_trained,
+    dvc,
+    git,
+    package_of,
+    project_env,
+    pymod,
+    retrain,
+    run,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -53,9 +62,8 @@ def assign_production(project: Path, counter: int, version: str, when: int) -> N
 
 
 @pytest.fixture(scope="module")
-def released(cookies_session) -> Path:
-    project = bake_ok(cookies_session)
-    retrain(project, 1.0)  # the default C: the first training
+def released(trained_default, tmp_path_factory) -> Path:
+    project = copy_trained(trained_default, tmp_path_factory.mktemp("released"))  # C=1
     registry(project, "register")
     retrain(project, 0.5)
     registry(project, "register", "--bump", "minor")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import bake_ok, dvc, git, package_of, pymod, retrain, run
+from tests.helpers import copy_trained, dvc, git, package_of, pymod, retrain, run
 
 pytestmark = pytest.mark.slow
 
@@ -28,12 +28,9 @@ REMOTE_SUFFIX = "-dvc-remote"
 
 
 @pytest.fixture(scope="module")
-def trained(cookies_session) -> Path:
-    project = bake_ok(cookies_session)
-    dvc(project, "repro")
-    git(project, "add", "-A")
-    git(project, "commit", "--quiet", "-m", "train C=1.0")
-    return project
+def trained(trained_default, tmp_path_factory) -> Path:
+    """The default bake trained with C=1.0 and committed (a copy of the session's)."""
+    return copy_trained(trained_default, tmp_path_factory.mktemp("trained"))
 
 
 def copy_of(project: Path, tmp_path: Path, remote_url: str | None = None) -> Path:

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.helpers import bake_ok, dvc, git, project_env, pymod, train_and_commit
+from tests.helpers import copy_trained, dvc, git, project_env, pymod
 
 GTO = str(Path(sys.executable).parent / "gto")
 MODEL = "classifier"
@@ -30,9 +30,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def trained(cookies_session) -> Path:
+def trained(trained_default, tmp_path_factory) -> Path:
     """A baked default project, trained, committed and pushed once for the whole module."""
-    project = train_and_commit(bake_ok(cookies_session))
+    project = copy_trained(trained_default, tmp_path_factory.mktemp("trained"))
     dvc(project, "push", "-q")
     return project
 

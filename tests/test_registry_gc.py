@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import bake_ok, dvc, git, pymod
+from tests.helpers import copy_trained, dvc, git, pymod
 from tests.test_gate_e2e import commit_all, set_params
 
 pytestmark = pytest.mark.slow
@@ -36,9 +36,9 @@ def train_commit(project: Path, message: str, C: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def history(cookies_session) -> Path:
-    project = bake_ok(cookies_session)
-    train_commit(project, "C=1", 1.0)
+def history(trained_default, tmp_path_factory) -> Path:
+    project = copy_trained(trained_default, tmp_path_factory.mktemp("history"))  # C=1
+    dvc(project, "push")
     registry(project, "register")
     registry(project, "promote", "v1.0.0", "--stage", "production")
     train_commit(project, "C=10", 10.0)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import bake_ok, dvc, git, package_of, project_env, pymod, retrain
+from tests.helpers import copy_trained, dvc, git, package_of, project_env, pymod, retrain
 
 GTO = str(Path(sys.executable).parent / "gto")
 MODEL = "classifier"
@@ -25,13 +25,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def trained(cookies_session) -> Path:
-    """A baked default project, trained and committed once for the whole module."""
-    project = bake_ok(cookies_session)
-    dvc(project, "repro")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "train")
-    return project
+def trained(trained_default, tmp_path_factory) -> Path:
+    """A baked default project, trained and committed (a copy of the session's)."""
+    return copy_trained(trained_default, tmp_path_factory.mktemp("trained"))
 
 
 @pytest.fixture
