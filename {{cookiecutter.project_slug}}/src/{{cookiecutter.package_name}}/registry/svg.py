@@ -198,7 +198,7 @@ def strokes(series: Sequence[Series]) -> list[str]:
             found.append(f'stroke="{color}" stroke-width="3" stroke-dasharray="{dashes}"')
             averages += 1
         else:
-            found.append(f'stroke="{PALETTE[classes % len(PALETTE)]}" stroke-width="1.5"')
+            found.append(f'stroke="{PALETTE[classes % len(PALETTE)]}" stroke-width="2"')
             classes += 1
     return found
 
