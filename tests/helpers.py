@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -12,6 +13,16 @@ from pathlib import Path
 import yaml
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+
+
+def load_hook(name: str):
+    """A hook of the template imported as a module (its main() runs only under __main__)."""
+    spec = importlib.util.spec_from_file_location(name, TEMPLATE_DIR / "hooks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 REMOTE_NAME = "storage"  # the bake's DVC remote (hooks/post_gen_project.py)
 REMOTE_SUFFIX = "-dvc-remote"  # its local folder: <project>-dvc-remote beside the project
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import importlib.util
 import json
 import os
 import sys
@@ -29,16 +28,8 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from local_extensions import quoted
-from tests.helpers import TEMPLATE_DIR, run
+from tests.helpers import TEMPLATE_DIR, load_hook, run
 from tests.test_bake import assert_structured_files_parse
-
-
-def load_hook(name: str):
-    spec = importlib.util.spec_from_file_location(name, TEMPLATE_DIR / "hooks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 pre_gen = load_hook("pre_gen_project")
 post_gen = load_hook("post_gen_project")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib.resources
-import importlib.util
 import io
 import json
 import math
@@ -21,20 +20,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.helpers import TEMPLATE_DIR, dvc, git, pymod, train_and_register
+from tests.helpers import TEMPLATE_DIR, dvc, git, load_hook, pymod, train_and_register
 
 PENGUINS = Path(str(importlib.resources.files("palmerpenguins") / "data" / "penguins.csv"))
 SUMMARY = (
     "schema: 8 columns — 7 features (2 category, 2 float64, 3 int64), target species "
     "(category); edit data/schema.yaml to change"
 )
-
-
-def load_hook(name: str):
-    spec = importlib.util.spec_from_file_location(name, TEMPLATE_DIR / "hooks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 pre_gen = load_hook("pre_gen_project")
