@@ -20,6 +20,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 RAW_CSV = Path("data/raw/dataset.csv")
+TOOLKIT_SOURCE = Path("toolkit/src")  # the vendored toolkit, copied unrendered
 SCHEMA_YAML = Path("data/schema.yaml")
 BUNDLED = {
     "breast_cancer": ("load_breast_cancer", "classification"),
@@ -79,19 +80,21 @@ def copy_without_bom(source: Path, target: Path) -> None:
         shutil.copyfileobj(reader, writer)
 
 
-def infer_schema(project: Path, package: str, target: str, task: str) -> tuple[dict, str]:
-    """data/schema.yaml's content as the generated package infers it from the raw CSV (one
-    rule, unit-tested in the project: src/<package>/schema_inference.py), and its summary."""
-    sys.path.insert(0, str(project / "src"))
+def infer_schema(project: Path, target: str, task: str) -> tuple[dict, str]:
+    """data/schema.yaml's content as the project's toolkit infers it from the raw CSV (one
+    rule, unit-tested with the toolkit: toolkit/src/weighbridge/schema_inference.py), and
+    its summary."""
+    toolkit = str(project / TOOLKIT_SOURCE)
+    sys.path.insert(0, toolkit)
     try:
-        inference = importlib.import_module(f"{package}.schema_inference")
-        errors = importlib.import_module(f"{package}.errors")
+        inference = importlib.import_module("weighbridge.schema_inference")
+        errors = importlib.import_module("weighbridge.errors")
         try:
             inferred = inference.infer_file(project / RAW_CSV, target, task)
         except errors.ProjectError as exc:
             raise HookError(f"csv_path: {exc}") from None
     finally:
-        sys.path.remove(str(project / "src"))
+        sys.path.remove(toolkit)
     return inference.schema_document(inferred.schema), inferred.summary()
 
 
@@ -118,7 +121,7 @@ def write_data(project: Path, context: dict) -> dict:
     else:
         bundled_frame(context["dataset"]).to_csv(target_path, index=False, lineterminator="\n")
         target, task = TARGET, BUNDLED[context["dataset"]][1]
-    document, summary = infer_schema(project, context["package_name"], target, task)
+    document, summary = infer_schema(project, target, task)
     write_schema(project, document)
     print(summary)
     return document

@@ -13,6 +13,8 @@ from pathlib import Path
 import yaml
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+# The lifecycle toolkit as every bake vendors it (cookiecutter copies it unrendered).
+TOOLKIT_DIR = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "toolkit"
 
 
 def load_hook(name: str):
@@ -23,14 +25,20 @@ def load_hook(name: str):
     return module
 
 
+# The project's package and its vendored toolkit: a baked project runs from both, uninstalled.
+PROJECT_SOURCES = ("src", "toolkit/src")
 REMOTE_NAME = "storage"  # the bake's DVC remote (hooks/post_gen_project.py)
 REMOTE_SUFFIX = "-dvc-remote"  # its local folder: <project>-dvc-remote beside the project
+
+
+def project_pythonpath(project: Path) -> str:
+    return os.pathsep.join(str(project / path) for path in PROJECT_SOURCES)
 
 
 def project_env(project: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment in which a baked (not installed) project's code runs."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(project / "src")
+    env["PYTHONPATH"] = project_pythonpath(project)
     env.update(extra or {})
     return env
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import (
+    project_pythonpath,
     copy_trained,
     git,
     package_of,
@@ -38,7 +39,7 @@ def released(trained_default, tmp_path_factory) -> Path:
 def registry_from(project: Path, cwd: Path, *args: str, check: bool = True):
     """The baked project's registry CLI run from another folder (a serving machine)."""
     command = ["python", "-m", f"{package_of(project)}.registry", *args]
-    return run(command, cwd, check=check, env={"PYTHONPATH": str(project / "src")})
+    return run(command, cwd, check=check, env={"PYTHONPATH": project_pythonpath(project)})
 
 
 def manifest(project: Path, version: str) -> dict:
@@ -72,14 +73,14 @@ def test_deploy_from_git_remote_then_predict(released, tmp_path):
     rows.to_csv(tmp_path / "rows.csv", index=False)
     command = ["python", "-m", f"{package_of(released)}.predict", "--model", str(target)]
     command += ["--input", str(tmp_path / "rows.csv"), "--output", str(tmp_path / "out.json")]
-    run(command, tmp_path, env={"PYTHONPATH": str(released / "src")})
+    run(command, tmp_path, env={"PYTHONPATH": project_pythonpath(released)})
     predictions = json.loads((tmp_path / "out.json").read_text())
     assert len(predictions) == 7 and "prediction" in predictions[0]
 
     bad = rows.drop(columns=rows.columns[0])
     bad.to_csv(tmp_path / "bad.csv", index=False)
     command[-4:] = ["--input", str(tmp_path / "bad.csv")]
-    result = run(command, tmp_path, check=False, env={"PYTHONPATH": str(released / "src")})
+    result = run(command, tmp_path, check=False, env={"PYTHONPATH": project_pythonpath(released)})
     assert result.returncode == 1
     assert result.stderr.strip() == (
         f"error: {tmp_path / 'bad.csv'}: column {rows.columns[0]!r}: missing (the model needs it)"

@@ -11,6 +11,7 @@ import codecs
 import hashlib
 import json
 import os
+import shutil
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -28,7 +29,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from local_extensions import quoted
-from tests.helpers import TEMPLATE_DIR, load_hook, run
+from tests.helpers import TEMPLATE_DIR, TOOLKIT_DIR, load_hook, run
 from tests.test_bake import assert_structured_files_parse
 
 pre_gen = load_hook("pre_gen_project")
@@ -179,14 +180,10 @@ def test_pre_gen_finds_the_target_column_after_a_byte_order_mark(tmp_path):
 
 
 def with_data_package(project: Path, package: str) -> Path:
-    """The generated package's data floor, which post_gen_project infers the schema with
-    (these modules hold no template markup, so they run as they are)."""
-    source = (
-        TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.package_name}}"
-    )
+    """The project's vendored toolkit, which post_gen_project infers the schema with (the
+    toolkit is copied unrendered, so it runs as it is)."""
+    shutil.copytree(TOOLKIT_DIR, project / "toolkit")
     (project / "src" / package).mkdir(parents=True)
-    for name in ("__init__", "errors", "schema", "reading", "schema_inference"):
-        (project / "src" / package / f"{name}.py").write_text((source / f"{name}.py").read_text())
     return project
 
 

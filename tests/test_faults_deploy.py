@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import (
+    project_pythonpath,
     copy_trained,
     dvc,
     git,
@@ -83,7 +84,7 @@ def deploy_command(project: Path, *args: str) -> list[str]:
 
 def deploy_env(project: Path, env: dict | None = None) -> dict[str, str]:
     """env (default: this process's) with the baked project's code importable."""
-    return {**(os.environ if env is None else env), "PYTHONPATH": str(project / "src")}
+    return {**(os.environ if env is None else env), "PYTHONPATH": project_pythonpath(project)}
 
 
 def deploy(

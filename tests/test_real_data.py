@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.helpers import TEMPLATE_DIR, dvc, git, load_hook, pymod, train_and_register
+from tests.helpers import TEMPLATE_DIR, TOOLKIT_DIR, dvc, git, load_hook, pymod, train_and_register
 
 PENGUINS = Path(str(importlib.resources.files("palmerpenguins") / "data" / "penguins.csv"))
 SUMMARY = (
@@ -173,10 +173,7 @@ def test_pre_gen_still_refuses_what_no_model_can_learn(tmp_path):
 
 
 def test_pre_gen_knows_the_same_missing_tokens_as_the_project():
-    source = (
-        TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.package_name}}"
-    )
-    text = (source / "reading.py").read_text()
+    text = (TOOLKIT_DIR / "src" / "weighbridge" / "reading.py").read_text()
     line = next(line for line in text.splitlines() if line.startswith("MISSING_TOKENS = "))
     assert ast.literal_eval(line.partition("=")[2].strip()) == pre_gen.MISSING_TOKENS
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import copy_trained, dvc, git, package_of, pymod, retrain, run
+from tests.helpers import copy_trained, dvc, git, package_of, pymod, retrain, run, project_pythonpath
 
 pytestmark = pytest.mark.slow
 
@@ -85,7 +85,7 @@ def test_a_version_never_pushed_deploys_from_a_fresh_clone(trained, tmp_path):
     server.mkdir()
     args = ("deploy", "--version", "v1.0.0", "--repo", str(origin), "--to", str(target))
     command = ["python", "-m", f"{package_of(project)}.registry", *args]
-    run(command, server, env={"PYTHONPATH": str(project / "src")})
+    run(command, server, env={"PYTHONPATH": project_pythonpath(project)})
     assert json.loads((target / "DEPLOYED.json").read_text())["version"] == "v1.0.0"
     deployed = {name: digest for name, digest in files_of(target).items() if name in weights}
     assert deployed == weights

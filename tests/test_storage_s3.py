@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import bake_ok, package_of
+from tests.helpers import bake_ok, package_of, project_pythonpath
 from tests.s3_server import S3Server
 
 pytestmark = pytest.mark.slow
@@ -21,7 +21,7 @@ PREFIX = "models-team/project"
 def sh(cwd: Path, s3: S3Server, project: Path, *args: str, check: bool = True):
     """A command with the S3 credentials and endpoint in its environment (only there)."""
     env = s3.env()
-    env["PYTHONPATH"] = str(project / "src")
+    env["PYTHONPATH"] = project_pythonpath(project)
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(args)} exited {result.returncode}\n{result.stderr}")

@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 
 from .preprocessing import category_positions, column_transformer
-from .schema import Schema
+from weighbridge.schema import Schema
 
 ESTIMATORS: dict[str, dict[str, type[BaseEstimator]]] = {
     "classification": {

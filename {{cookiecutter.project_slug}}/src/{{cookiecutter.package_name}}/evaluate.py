@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import plots
-from .config import ProjectPaths
-from .errors import run_cli
-from .model_io import load_model
-from .reading import read_prepared
-from .schema import load_schema
-from .scoring import Predictions, predict, require_measurable, scores
+from weighbridge import plots
+from weighbridge.config import ProjectPaths
+from weighbridge.errors import run_cli
+from weighbridge.model_io import load_model
+from weighbridge.reading import read_prepared
+from weighbridge.schema import load_schema
+from weighbridge.scoring import Predictions, predict, require_measurable, scores
 
 
 def plot_tables(predictions: Predictions) -> dict[str, pd.DataFrame]:

@@ -19,11 +19,11 @@ import json
 import os
 from pathlib import Path
 
-from .config import MODEL_NAME, ProjectPaths
-from .errors import ProjectError, run_cli
-from .gate import GateResult, judge
-from .gate.inputs import load_inputs, workspace_candidate
-from .registry.champion import load_production
+from weighbridge.config import ProjectPaths
+from weighbridge.errors import ProjectError, run_cli
+from weighbridge.gate import GateResult, judge
+from weighbridge.gate.inputs import load_inputs, workspace_candidate
+from weighbridge.registry.champion import load_production
 
 # Where `dvc exp run --queue` and `--temp` copy the repository (dvc.repo.experiments).
 EXPERIMENT_COPIES = Path(".dvc") / "tmp" / "exps"
@@ -51,11 +51,11 @@ def origin_repo(project_dir: Path) -> Path:
 
 def run(project_dir: Path) -> GateResult:
     """Judge the work tree's model, write both verdict files, return the verdict."""
-    params, holdout = load_inputs(project_dir)
-    candidate = workspace_candidate(project_dir, MODEL_NAME)
-    production = load_production(origin_repo(project_dir), MODEL_NAME)
-    result = judge(candidate, production, holdout, params)
     paths = ProjectPaths(project_dir)
+    params, holdout = load_inputs(project_dir)
+    candidate = workspace_candidate(project_dir, paths.model_name)
+    production = load_production(origin_repo(project_dir), paths.model_name)
+    result = judge(candidate, production, holdout, params)
     write_json(paths.gate_json, result.to_metrics())
     write_json(paths.gate_report, result.to_record())
     return result

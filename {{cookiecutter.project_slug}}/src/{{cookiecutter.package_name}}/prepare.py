@@ -14,10 +14,10 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from .config import PrepareParams, ProjectPaths, load_prepare
-from .errors import ProjectError, run_cli
-from .reading import read_raw
-from .schema import Schema, load_schema, require_two_classes, shown_class
+from weighbridge.config import PrepareParams, ProjectPaths, load_prepare
+from weighbridge.errors import ProjectError, run_cli
+from weighbridge.reading import read_raw
+from weighbridge.schema import Schema, load_schema, require_two_classes, shown_class
 
 MIN_ROWS_PER_CLASS = 2  # one row on each side of the split, at the very least
 MIN_HOLDOUT_ROWS = 2

@@ -6,7 +6,9 @@ the same data and params give the same sha256.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sklearn.base import BaseEstimator
@@ -15,12 +17,31 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import InvalidParameterError
 
 from . import estimators
-from .config import ProjectPaths, TrainParams, load_train
-from .errors import ProjectError, run_cli
-from .model_io import save_model
-from .profiles import profile_of, write_profile
-from .reading import read_prepared
-from .schema import Schema, load_schema, require_two_classes
+from weighbridge.config import MAX_SEED, ProjectPaths, load_section
+from weighbridge.errors import ProjectError, run_cli
+from weighbridge.model_io import save_model
+from weighbridge.profiles import profile_of, write_profile
+from weighbridge.reading import read_prepared
+from weighbridge.schema import Schema, load_schema, require_two_classes
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    estimator: str
+    hyperparams: dict[str, Any]
+    seed: int
+
+
+def load_train(path: Path, task: str) -> TrainParams:
+    section = load_section(path, "train")
+    section.reject_unknown({"estimator", "hyperparams", "seed"})
+    estimator = section.choice("estimator", estimators.estimator_names(task))
+    hyperparams = section.mapping("hyperparams")
+    for name in hyperparams:
+        problem = estimators.hyperparam_problem(task, estimator, name)
+        if problem:
+            raise section.error(f"hyperparams.{name}", problem)
+    return TrainParams(estimator, dict(hyperparams), section.integer("seed", 0, MAX_SEED))
 
 
 def fit(
@@ -64,7 +85,7 @@ def run(project_dir: Path) -> dict:
     shown = paths.shown(paths.train_data)
     frame = read_prepared(paths.train_data, schema, shown)
     model = fit(params, schema, frame, shown)
-    signature = save_model(model, paths.model_dir, schema)
+    signature = save_model(model, paths.model_dir, schema, paths.model_name)
     write_profile(paths.model_dir, profile_of(frame, schema))  # beside the weights, for drift
     return signature
 

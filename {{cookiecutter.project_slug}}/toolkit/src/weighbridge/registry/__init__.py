@@ -4,5 +4,3 @@ Reading (``store.load_registry``) needs only git; writing (``actions``) also
 runs ``dvc status`` and, for gated stages, the pipeline's gate module.
 """
 
-# The one place the model name lives; every command defaults to it.
-MODEL_NAME = {{ cookiecutter.model_name | tojson }}

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from ..project import only_model
 from ..storage_errors import (
     describe_remote,
     one_line,
@@ -181,7 +182,9 @@ def _fetch_tags(url: str, into: Path) -> Path:
     return into
 
 
-def _resolve(registry: Registry, model: str, version: str | None, stage: str | None):
+def _resolve(registry: Registry, model: str | None, version: str | None, stage: str | None):
+    if model is None:  # deploy --repo outside any project: the remote's only model
+        model = only_model(registry.models(), "the registry")
     registry.require_model_active(model, "deploy")
     if version is not None:
         found = registry.version(model, version)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import MODEL_NAME
-from .preprocessing import known_categories
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+
 from .schema import Column, Schema
 
 # 2: inputs carry nullable and, for category columns, the categories seen in training.
@@ -18,13 +20,13 @@ def plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def describe(model: object, schema: Schema) -> dict[str, Any]:
+def describe(model: object, schema: Schema, model_name: str) -> dict[str, Any]:
     """The signature of a model fitted on ``schema``'s features (without the weights block)."""
     classes = getattr(model, "classes_", None)
     categories = known_categories(model)
     return {
         "signature": SIGNATURE_VERSION,
-        "model": MODEL_NAME,
+        "model": model_name,
         "inputs": [model_input(column, categories) for column in schema.feature_columns],
         "output": {
             "name": schema.target,
@@ -40,3 +42,17 @@ def model_input(column: Column, categories: dict[str, list[str]]) -> dict[str, A
     if column.dtype == "category":
         entry["categories"] = categories.get(column.name, [])
     return entry
+
+
+def known_categories(model: object) -> dict[str, list[str]]:
+    """Each text column's categories seen in training, sorted: read from the fitted category
+    encoders in the model's first step (a ColumnTransformer); {} for other models."""
+    if not isinstance(model, Pipeline) or not isinstance(model[0], ColumnTransformer):
+        return {}
+    found: dict[str, list[str]] = {}
+    for _, fitted, columns in model[0].transformers_:
+        first = fitted[0] if isinstance(fitted, Pipeline) else fitted
+        if isinstance(first, (OneHotEncoder, OrdinalEncoder)):  # it sees the column names
+            for name, values in zip(columns, first.categories_, strict=True):
+                found[str(name)] = sorted(value for value in values if isinstance(value, str))
+    return found

@@ -12,24 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import MODEL_NAME
+from ..project import MODELS_DIR, declared_artifacts
 from .errors import RegistryError
 
-MODELS_DIR = "models"
 PARAMS_FILE = "params.yaml"
-
-
-def declared_artifacts(project: Path) -> dict[str, str]:
-    """``{name: path}`` of dvc.yaml's ``artifacts:`` (empty without dvc.yaml)."""
-    document = read_yaml_file(project / "dvc.yaml")
-    artifacts = document.get("artifacts") if isinstance(document, dict) else None
-    if not isinstance(artifacts, dict):
-        return {}
-    return {
-        str(name): str(entry.get("path") or f"{MODELS_DIR}/{name}")
-        for name, entry in artifacts.items()
-        if isinstance(entry, dict)
-    }
 
 
 def artifact_path(project: Path, model: str) -> str:
@@ -40,7 +26,7 @@ def require_known_model(project: Path, model: str, tagged: Iterable[str]) -> Non
     """Refuse a ``--model`` that is neither tagged nor declared (nor the project's default):
     most likely a typo, which would otherwise register a model nobody deploys, or list an
     empty registry."""
-    tagged = {*tagged, MODEL_NAME}  # the project's own model, even before dvc.yaml names it
+    tagged = set(tagged)
     if model in tagged:
         return
     declared = declared_artifacts(project)
@@ -147,13 +133,3 @@ def param_sections(stages: Iterable[dict[str, Any]]) -> set[str]:
 def stage_paths(stages: Iterable[dict[str, Any]]) -> set[str]:
     return {path for stage in stages for kind in ("deps", "outs") for path in paths(stage, kind)}
 
-
-def read_yaml_file(path: Path) -> Any:
-    import yaml  # only when a model is not in the tags, or when writing
-
-    if not path.exists():
-        return {}
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RegistryError(f"{path.name}: not valid YAML ({exc.problem})") from None

@@ -24,9 +24,9 @@ from sklearn.base import BaseEstimator
 from skops.io.exceptions import UntrustedTypesFoundException
 
 from .errors import ProjectError
-from .preprocessing import DateParts
 from .schema import Schema
 from .signature import describe, plain  # noqa: F401  (plain: re-exported for gate, scoring)
+from .transformers import DateParts
 
 MODEL_FILE = "model.skops"
 SIGNATURE_FILE = "signature.json"
@@ -44,7 +44,7 @@ TRUSTED_TYPES = [
     # checked against this list (only check_array passes)
     "functools.partial",
     "sklearn.utils.validation.check_array",
-    # our own date transformer (preprocessing.py)
+    # the toolkit's own date transformer (transformers.py)
     f"{DateParts.__module__}.{DateParts.__qualname__}",
 ]
 ENVIRONMENT_PACKAGES = ("scikit-learn", "skops", "numpy", "pandas", "dvc")
@@ -128,9 +128,11 @@ def environment() -> dict[str, Any]:
     }
 
 
-def signature(model: BaseEstimator, schema: Schema, model_bytes: bytes) -> dict[str, Any]:
+def signature(
+    model: BaseEstimator, schema: Schema, model_name: str, model_bytes: bytes
+) -> dict[str, Any]:
     return {
-        **describe(model, schema),
+        **describe(model, schema, model_name),
         "weights": {
             "file": MODEL_FILE,
             "sha256": hashlib.sha256(model_bytes).hexdigest(),
@@ -139,10 +141,12 @@ def signature(model: BaseEstimator, schema: Schema, model_bytes: bytes) -> dict[
     }
 
 
-def save_model(model: BaseEstimator, model_dir: Path, schema: Schema) -> dict[str, Any]:
+def save_model(
+    model: BaseEstimator, model_dir: Path, schema: Schema, model_name: str
+) -> dict[str, Any]:
     """Write model.skops, signature.json and environment.json; return the signature."""
     model_bytes = canonical_skops(model)
-    model_signature = signature(model, schema, model_bytes)
+    model_signature = signature(model, schema, model_name, model_bytes)
     write_atomic(model_dir / MODEL_FILE, model_bytes)
     write_json(model_dir / SIGNATURE_FILE, model_signature)
     write_json(model_dir / ENVIRONMENT_FILE, environment())

@@ -13,10 +13,10 @@ from typing import Any
 
 import yaml
 
-from . import estimators, metrics
+from . import metrics
 from .errors import ProjectError
+from .project import default_model
 
-MODEL_NAME = {{ cookiecutter.model_name | tojson }}
 GATE_TESTS = ("none", "bootstrap", "mcnemar")
 MAX_SEED = 2**32 - 1
 
@@ -52,8 +52,16 @@ class ProjectPaths:
         return self.root / "data" / "prepared" / "holdout.parquet"
 
     @property
+    def model_name(self) -> str:
+        """The model artifact dvc.yaml declares (its folder is ``models/<name>``)."""
+        name = default_model(self.root)
+        if name is None:
+            raise ProjectError("dvc.yaml: no artifact of type model under artifacts:")
+        return name
+
+    @property
     def model_dir(self) -> Path:
-        return self.root / "models" / MODEL_NAME
+        return self.root / "models" / self.model_name
 
     @property
     def model_file(self) -> Path:
@@ -96,13 +104,6 @@ class PrepareParams:
     stratify: bool  # random split only
     split: str = "random"
     time_column: str | None = None  # required by split time
-
-
-@dataclass(frozen=True)
-class TrainParams:
-    estimator: str
-    hyperparams: dict[str, Any]
-    seed: int
 
 
 @dataclass(frozen=True)
@@ -221,18 +222,6 @@ def load_prepare(path: Path, task: str) -> PrepareParams:
     if params.split == "time" and not params.time_column:
         raise section.error("time_column", "required when prepare.split is time")
     return params
-
-
-def load_train(path: Path, task: str) -> TrainParams:
-    section = load_section(path, "train")
-    section.reject_unknown({"estimator", "hyperparams", "seed"})
-    estimator = section.choice("estimator", estimators.estimator_names(task))
-    hyperparams = section.mapping("hyperparams")
-    for name in hyperparams:
-        problem = estimators.hyperparam_problem(task, estimator, name)
-        if problem:
-            raise section.error(f"hyperparams.{name}", problem)
-    return TrainParams(estimator, dict(hyperparams), section.integer("seed", 0, MAX_SEED))
 
 
 def load_gate(path: Path, task: str) -> GateParams:

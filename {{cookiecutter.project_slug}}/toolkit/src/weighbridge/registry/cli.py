@@ -23,7 +23,8 @@ from typing import Any, NoReturn
 
 from ..errors import ProjectError
 from ..psi import THRESHOLD as PSI_THRESHOLD
-from . import MODEL_NAME, lineage, render
+from ..project import default_model, only_model
+from . import lineage, render
 from .errors import RegistryError
 from .semver import SemVer
 from .store import Registry, load_registry
@@ -55,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser(argv).parse_args(argv)
         args.repo = Path(args.repo).resolve()
+        if args.model is None:  # None still for deploy --repo: the remote's tags tell
+            args.model = default_model(args.repo)
+        if args.model is None and not getattr(args, "source_repo", None):
+            args.model = only_model(load_registry(args.repo).models(), str(args.repo))
         status = args.handler(args)  # a verdict may set it (check: raises; drift: returns 1)
     except ProjectError as exc:
         # printable: an error may quote a tag or a git server, and is always one line
@@ -149,7 +154,9 @@ def add_shared_options(parser: argparse.ArgumentParser, default: bool) -> None:
         "-C", dest="repo", default=given("."), metavar="DIR", help="project directory"
     )
     parser.add_argument(
-        "--model", default=given(MODEL_NAME), help=f"model name (default {MODEL_NAME})"
+        "--model",
+        default=given(None),
+        help="model name (default: the model artifact in dvc.yaml)",
     )
     parser.add_argument(
         "--json", action="store_true", default=given(False), help="machine-readable output"
