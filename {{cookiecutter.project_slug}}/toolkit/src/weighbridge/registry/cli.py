@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 
 from ..errors import ProjectError
 from ..psi import THRESHOLD as PSI_THRESHOLD
-from ..project import default_model, only_model
+from ..project import only_model
 from . import lineage, render
 from .errors import RegistryError
 from .semver import SemVer
@@ -57,7 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser(argv).parse_args(argv)
         args.repo = Path(args.repo).resolve()
         if args.model is None:  # None still for deploy --repo: the remote's tags tell
-            args.model = default_model(args.repo)
+            from .models import project_model  # dataclasses: not for --model reads
+
+            args.model = project_model(args.repo)
         if args.model is None and not getattr(args, "source_repo", None):
             args.model = only_model(load_registry(args.repo).models(), str(args.repo))
         status = args.handler(args)  # a verdict may set it (check: raises; drift: returns 1)

@@ -7,15 +7,35 @@ build no other artifact (they measure it). What only other stages use is someone
 With one model every stage is its own, and the manifest holds the whole project.
 """
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..project import MODELS_DIR, declared_artifacts
+from ..project import DVC_YAML, MODELS_DIR, declared_artifacts, default_model
 from .errors import RegistryError
+from .tagcache import TagCache
 
 PARAMS_FILE = "params.yaml"
+
+
+def project_model(project: Path) -> str | None:
+    """dvc.yaml's model artifact (``project.default_model``), remembered in the read cache
+    under dvc.yaml's sha256, so that reading commands do not load yaml to learn it; an edited
+    dvc.yaml has another digest and is read again."""
+    try:
+        digest = hashlib.sha256((project / DVC_YAML).read_bytes()).hexdigest()
+    except OSError:
+        return default_model(project)  # no dvc.yaml (e.g. a serving machine): None
+    cache = TagCache.for_repo(project)
+    remembered = cache.load("project-model")
+    if digest in remembered and isinstance(remembered[digest], str):
+        return remembered[digest]
+    model = default_model(project)
+    if model is not None:
+        cache.save("project-model", {digest: model})
+    return model
 
 
 def artifact_path(project: Path, model: str) -> str:

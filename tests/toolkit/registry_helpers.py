@@ -13,10 +13,8 @@ import sys
 from pathlib import Path
 
 import yaml
-
-from {{ cookiecutter.package_name }} import registry as registry_package
-from {{ cookiecutter.package_name }}.registry import MODEL_NAME
-from {{ cookiecutter.package_name }}.registry.cli import main
+from pipeline_helpers import MODEL_NAME, PYTHONPATH
+from weighbridge.registry.cli import main
 
 TOY_PIPELINE = """
 import json, platform, shutil, sys
@@ -83,17 +81,18 @@ def dvc_yaml(model: str) -> dict:
                     {"reports/gate.json": {"cache": False}},
                 ],
             },
-        }
+        },
+        # the registry's default model: the artifact of type model, as in a baked project
+        "artifacts": {model: {"path": f"models/{model}", "type": "model"}},
     }
 
 
 def tool_env() -> dict[str, str]:
-    """The environment for children: this interpreter's bin first, the package importable
-    (tests run it without installing), no telemetry."""
-    src = Path(registry_package.__file__).resolve().parents[2]
+    """The environment for children: this interpreter's bin first, the project's package and
+    the toolkit importable (tests run them without installing), no telemetry."""
     return {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(filter(None, [PYTHONPATH, os.environ.get("PYTHONPATH")])),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "DVC_NO_ANALYTICS": "1",
         "DVC_STUDIO_OFFLINE": "1",

@@ -10,20 +10,21 @@ import json
 import pandas as pd
 import pytest
 from pipeline_helpers import (
+    MODEL_NAME,
     edit_params,
     rewrite_prepared,
     run_module,
     synthetic_frame,
     write_project,
 )
+from sample_project import evaluate, gate_stage, prepare, train
 from sklearn.linear_model import LinearRegression, LogisticRegression
-
-from {{ cookiecutter.package_name }} import evaluate, gate_stage, prepare, scoring, train
-from {{ cookiecutter.package_name }}.config import MODEL_NAME, ProjectPaths, load_gate
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.gate import Candidate, Holdout, Production, checks, judge
-from {{ cookiecutter.package_name }}.schema import load_schema
-from {{ cookiecutter.package_name }}.storage_errors import read_cause
+from weighbridge import scoring
+from weighbridge.config import ProjectPaths, load_gate
+from weighbridge.errors import ProjectError
+from weighbridge.gate import Candidate, Holdout, Production, checks, judge
+from weighbridge.schema import load_schema
+from weighbridge.storage_errors import read_cause
 
 SINGLE_CLASS = (
     "column 'label' has a single class (0): a classifier needs rows of at least two classes"

@@ -26,7 +26,7 @@ def classification_project(tmp_path: Path) -> Path:
 @pytest.fixture
 def trained(project: Path) -> Path:
     """The project after prepare, train and evaluate: ready for the gate."""
-    from {{ cookiecutter.package_name }} import evaluate, prepare, train
+    from sample_project import evaluate, prepare, train
 
     prepare.run(project)
     train.run(project)

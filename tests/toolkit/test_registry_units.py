@@ -10,19 +10,18 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from {{ cookiecutter.package_name }}.registry import query, render, tags
-from {{ cookiecutter.package_name }}.registry.errors import RegistryError
-from {{ cookiecutter.package_name }}.registry.gitutil import create_tag, read_tags
-from {{ cookiecutter.package_name }}.registry.semver import SemVer
-from {{ cookiecutter.package_name }}.registry.store import (
+from weighbridge.registry import query, render, tags
+from weighbridge.registry.errors import RegistryError
+from weighbridge.registry.gitutil import create_tag, read_tags
+from weighbridge.registry.semver import SemVer
+from weighbridge.registry.store import (
     MESSAGES,
     RECORDS,
     SECTIONS,
     Registry,
     load_registry,
 )
-from {{ cookiecutter.package_name }}.registry.tagcache import CACHE_DIR, HEADER, pack, unpack
+from weighbridge.registry.tagcache import CACHE_DIR, HEADER, pack, unpack
 
 
 @pytest.mark.parametrize(
@@ -491,7 +490,7 @@ def stage_message(verb: str, version: str, reason: str | None, action: str) -> s
 
 
 def test_tags_written_before_keep_their_reasons_and_rollbacks(repo):
-    from {{ cookiecutter.package_name }}.registry.actions import stage_stack
+    from weighbridge.registry.actions import stage_stack
 
     reason = 'bad model\n\nsee ticket 42\n\n{"action": "promote"}'
     for counter, (verb, version, why, action) in enumerate(
@@ -625,7 +624,7 @@ def test_list_and_query_import_nothing_slow(repo):
 
 
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    from {{ cookiecutter.package_name }}.registry.cli import main
+    from weighbridge.registry.cli import main
 
     capsys.readouterr()
     code = main(list(args))
@@ -668,7 +667,7 @@ def test_deploy_and_verify_accept_a_version_without_v(capsys, repo, tmp_path, co
 
 
 def test_fetching_tags_from_a_missing_repo_names_gits_cause(tmp_path):
-    from {{ cookiecutter.package_name }}.registry.deploy import _fetch_tags
+    from weighbridge.registry.deploy import _fetch_tags
 
     missing = tmp_path / "nowhere.git"
     with pytest.raises(RegistryError) as caught:
@@ -682,7 +681,7 @@ def test_fetching_tags_from_a_missing_repo_names_gits_cause(tmp_path):
 def test_verify_report_json_and_text(capsys, repo):
     import argparse
 
-    from {{ cookiecutter.package_name }}.registry.verify import _report
+    from weighbridge.registry.verify import _report
 
     version = load_registry(repo).version(MODEL, "v1.1.0")
     same = {"expected": "aa", "actual": "aa", "match": True}

@@ -9,12 +9,11 @@ import pandas as pd
 import pytest
 import yaml
 from pipeline_helpers import edit_params, run_module, synthetic_frame, write_project, write_yaml
-
-from {{ cookiecutter.package_name }} import prepare
-from {{ cookiecutter.package_name }}.config import ProjectPaths
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.reading import read_prepared
-from {{ cookiecutter.package_name }}.schema import load_schema
+from sample_project import prepare
+from weighbridge.config import ProjectPaths
+from weighbridge.errors import ProjectError
+from weighbridge.reading import read_prepared
+from weighbridge.schema import load_schema
 
 ROWS = 160
 

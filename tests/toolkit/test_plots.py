@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn import metrics as skm
-
-from {{ cookiecutter.package_name }} import plots
+from weighbridge import plots
 
 MAX_BYTES = 256 * 1024  # "a few hundred KB at most", whatever the hold-out size
 

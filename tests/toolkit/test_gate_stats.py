@@ -8,12 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from pipeline_helpers import PARAMS, edit_params, write_project
-
-from {{ cookiecutter.package_name }} import config, metrics
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.gate import stats
-from {{ cookiecutter.package_name }}.gate.checks import compare, production_check, tolerance
-from {{ cookiecutter.package_name }}.scoring import Predictions
+from weighbridge import config, metrics
+from weighbridge.errors import ProjectError
+from weighbridge.gate import stats
+from weighbridge.gate.checks import compare, production_check, tolerance
+from weighbridge.scoring import Predictions
 
 RNG = np.random.default_rng(0)
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 import yaml
 from pipeline_helpers import edit_params, run_module, synthetic_frame, write_project, write_yaml
-
-from {{ cookiecutter.package_name }} import prepare
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.reading import read_raw
-from {{ cookiecutter.package_name }}.schema import load_schema
+from sample_project import prepare
+from weighbridge.errors import ProjectError
+from weighbridge.reading import read_raw
+from weighbridge.schema import load_schema
 
 RAW = "data/raw/dataset.csv"
 

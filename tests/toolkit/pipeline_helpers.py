@@ -1,23 +1,36 @@
-"""Helpers: a small real project in a temporary folder (params, schema, raw CSV).
+"""Helpers: a small real project in a temporary folder (params, schema, raw CSV, the
+model artifact in dvc.yaml).
 
 Stage functions take the project folder, so tests run them on real files without a DVC
-pipeline; the few command-line tests run ``python -m`` with ``PYTHONPATH=src``.
+pipeline; the few command-line tests run ``python -m`` with ``PYTHONPATH``: the toolkit's
+own source, and the project's package as the template ships it, copied under the name
+``sample_project`` (its folder name in the template is a cookiecutter variable).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import yaml
 from sklearn.datasets import make_classification, make_regression
 
-PACKAGE = "{{ cookiecutter.package_name }}"
 TESTS = Path(__file__).resolve().parent
-SRC = TESTS.parent / "src"
+TEMPLATE_PROJECT = TESTS.parent.parent / "{{cookiecutter.project_slug}}"
+TOOLKIT_SRC = TEMPLATE_PROJECT / "toolkit" / "src"
+PACKAGE = "sample_project"
+MODEL_NAME = "classifier"  # write_project's dvc.yaml declares it
+SRC = Path(tempfile.mkdtemp(prefix="sample-project-")) / "src"
+atexit.register(shutil.rmtree, SRC.parent, ignore_errors=True)
+shutil.copytree(TEMPLATE_PROJECT / "src" / "{{cookiecutter.package_name}}", SRC / PACKAGE)
+sys.path[:0] = [str(SRC), str(TOOLKIT_SRC)]
+PYTHONPATH = os.pathsep.join([str(SRC), str(TOOLKIT_SRC)])
 
 PARAMS = {
     "classification": {
@@ -31,6 +44,8 @@ PARAMS = {
         "gate": {"metric": "r2", "min_value": 0.3, "max_regression": 0.05},
     },
 }
+# What the toolkit reads of dvc.yaml here: the model artifact (the stages run as functions).
+DVC_YAML = {"artifacts": {MODEL_NAME: {"path": f"models/{MODEL_NAME}", "type": "model"}}}
 # Small settings so that every estimator trains in a fraction of a second.
 FAST_HYPERPARAMS = {
     "logistic_regression": {"C": 1.0},
@@ -74,6 +89,7 @@ def write_project(root: Path, task: str, frame: pd.DataFrame | None = None) -> P
     frame.to_csv(root / "data" / "raw" / "dataset.csv", index=False)
     write_yaml(root / "data" / "schema.yaml", schema_for(frame, task))
     write_yaml(root / "params.yaml", PARAMS[task])
+    write_yaml(root / "dvc.yaml", DVC_YAML)
     return root
 
 
@@ -95,7 +111,7 @@ def edit_params(root: Path, section: str, **values) -> None:
 
 def run_module(root: Path, module: str, **env) -> subprocess.CompletedProcess:
     """``python -m <package>.<module>`` in ``root``, as dvc.yaml runs it."""
-    environment = {**os.environ, "PYTHONPATH": str(SRC), **env}
+    environment = {**os.environ, "PYTHONPATH": PYTHONPATH, **env}
     return subprocess.run(
         [sys.executable, "-m", f"{PACKAGE}.{module}"],
         cwd=root,
@@ -113,7 +129,7 @@ ESTIMATORS = {
 
 def train_every_estimator(root: Path, task: str) -> dict[str, str]:
     """Train each estimator of the task on the prepared data; return their sha256."""
-    from {{ cookiecutter.package_name }} import train
+    from sample_project import train
 
     digests = {}
     for estimator in ESTIMATORS[task]:

@@ -15,25 +15,21 @@ import time
 from pathlib import Path
 
 import pytest
+from pipeline_helpers import MODEL_NAME, PACKAGE, PYTHONPATH
 from registry_helpers import dvc, git, make_project, retrain, tool_env
-
-import {{ cookiecutter.package_name }}
-from {{ cookiecutter.package_name }}.model_io import sha256_file
-from {{ cookiecutter.package_name }}.registry import deploy_folder
-from {{ cookiecutter.package_name }}.registry.deploy_folder import (
+from weighbridge.model_io import sha256_file
+from weighbridge.registry import deploy_folder
+from weighbridge.registry.deploy_folder import (
     MARKER,
     remove_leftovers,
     staging_beside,
 )
-from {{ cookiecutter.package_name }}.storage_errors import one_line, public_url, storage_cause
-
-PACKAGE = "{{ cookiecutter.package_name }}"
-SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parent.parent
+from weighbridge.storage_errors import one_line, public_url, storage_cause
 
 
 def registry(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     """The registry CLI as a separate process (deploy may be interrupted with a signal)."""
-    env = {**tool_env(), "PYTHONPATH": str(SRC)}
+    env = {**tool_env(), "PYTHONPATH": PYTHONPATH}
     command = [sys.executable, "-m", f"{PACKAGE}.registry", *args]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
 
@@ -141,7 +137,7 @@ def test_deploy_installs_only_the_model_files_verified(project, server):
     for name, meta in expected.items():
         assert sha256_file(model / name) == meta["sha256"]
     record = json.loads((model / "DEPLOYED.json").read_text())
-    assert record["model"] == "{{ cookiecutter.model_name }}" and record["version"] == "v1.0.0"
+    assert record["model"] == MODEL_NAME and record["version"] == "v1.0.0"
     assert record["files"] == expected and record["deployed_at"].endswith("Z")
     assert len(record["commit"]) == 40
     assert leftovers(server) == []
@@ -266,7 +262,7 @@ def test_interrupt_during_fetch_keeps_the_previous_deployment(project, server, h
     origin = project.parent / "remote.git"
     args = ["deploy", "--version", "v1.1.1", "--remote", "hang", "--repo", str(origin)]
     command = [sys.executable, "-m", f"{PACKAGE}.registry", *args, "--to", str(server / "model")]
-    env = {**tool_env(), "PYTHONPATH": str(SRC)}
+    env = {**tool_env(), "PYTHONPATH": PYTHONPATH}
     connections = len(hole.held)
     process = subprocess.Popen(command, cwd=server, env=env, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60

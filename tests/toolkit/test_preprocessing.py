@@ -13,18 +13,17 @@ import pandas as pd
 import pytest
 import skops.io as sio
 from mixed_data import ESTIMATORS, FAST_HYPERPARAMS, mixed_frame, mixed_schema
-from pipeline_helpers import SRC, TESTS
+from pipeline_helpers import PYTHONPATH, TESTS
+from sample_project import estimators, train
+from sample_project.preprocessing import MAX_ONE_HOT, DateParts, column_groups
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
-
-from {{ cookiecutter.package_name }} import estimators, model_io, train
-from {{ cookiecutter.package_name }}.config import TrainParams
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.preprocessing import MAX_ONE_HOT, DateParts, column_groups
-from {{ cookiecutter.package_name }}.schema import Column, Schema
+from weighbridge import model_io
+from weighbridge.errors import ProjectError
+from weighbridge.schema import Column, Schema
 
 
 # hist_gradient_boosting's OpenMP threads crawl on a busy machine (seconds for 240 rows);
@@ -97,7 +96,7 @@ def test_the_date_transformer_is_refused_unless_listed():
 FRESH_PROCESS = """
 import json, sys
 import pandas as pd
-from {{ cookiecutter.package_name }} import model_io
+from weighbridge import model_io
 from test_preprocessing import CASES, fitted, unusual_rows
 out = {}
 for (task, estimator), path in zip(CASES, sys.argv[1:]):
@@ -125,7 +124,7 @@ def test_models_load_and_refit_identically_in_a_fresh_process(tmp_path):
             "predictions": pd.Series(model.predict(unusual_rows())).astype(str).tolist(),
             "same_bytes": True,
         }
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), str(TESTS)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([PYTHONPATH, str(TESTS)])}
     env.update(PYTHONHASHSEED="4321", OMP_NUM_THREADS="1")
     child = subprocess.run(
         [sys.executable, "-c", FRESH_PROCESS, *paths],
@@ -218,6 +217,7 @@ def test_signature_lists_dtypes_nullability_and_known_categories(tmp_path):
             fitted("classification", estimator),
             tmp_path / estimator,
             mixed_schema("classification"),
+            "classifier",
         )
         assert signature["inputs"] == [
             {"name": "island", "dtype": "category", "nullable": True,
@@ -268,7 +268,7 @@ def test_a_column_without_any_value_in_training(task, estimator):
     so train names the column instead."""
     frame = mixed_frame()
     frame["observed"] = pd.NaT
-    params = TrainParams(estimator=estimator, hyperparams=FAST_HYPERPARAMS[estimator], seed=7)
+    params = train.TrainParams(estimator=estimator, hyperparams=FAST_HYPERPARAMS[estimator], seed=7)
     if estimator in estimators.NATIVE:
         with pytest.raises(ProjectError) as error:
             train.fit(params, mixed_schema(task), frame, "train.parquet")

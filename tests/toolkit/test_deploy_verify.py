@@ -7,16 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from pipeline_helpers import PACKAGE, PYTHONPATH
 from registry_helpers import dvc, git, make_project, tool_env
-
-import {{ cookiecutter.package_name }}
-
-PACKAGE = "{{ cookiecutter.package_name }}"
-SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parent.parent
 
 
 def registry(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**tool_env(), "PYTHONPATH": str(SRC)}
+    env = {**tool_env(), "PYTHONPATH": PYTHONPATH}
     command = [sys.executable, "-m", f"{PACKAGE}.registry", *args, "-C", str(repo)]
     return subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True)
 

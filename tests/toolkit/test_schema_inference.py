@@ -6,10 +6,9 @@ import re
 
 import pandas as pd
 import pytest
-
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.reading import read_raw
-from {{ cookiecutter.package_name }}.schema_inference import infer_file, infer_frame
+from weighbridge.errors import ProjectError
+from weighbridge.reading import read_raw
+from weighbridge.schema_inference import infer_file, infer_frame
 
 
 def cells(columns: dict[str, list[str]]) -> pd.DataFrame:

@@ -14,14 +14,14 @@ import zipfile
 import pandas as pd
 import pytest
 import skops.io as sio
-from pipeline_helpers import SRC, TESTS, edit_params, train_every_estimator
+from pipeline_helpers import PYTHONPATH, TESTS, edit_params, train_every_estimator
+from sample_project import evaluate, prepare, train
 from sklearn.preprocessing import FunctionTransformer
-
-from {{ cookiecutter.package_name }} import evaluate, model_io, prepare, train
-from {{ cookiecutter.package_name }}.config import ProjectPaths
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.reading import read_prepared
-from {{ cookiecutter.package_name }}.schema import load_schema
+from weighbridge import model_io
+from weighbridge.config import ProjectPaths
+from weighbridge.errors import ProjectError
+from weighbridge.reading import read_prepared
+from weighbridge.schema import load_schema
 
 
 def sha256(path) -> str:
@@ -67,7 +67,7 @@ def test_training_is_bit_identical_across_processes(project, task):
     """Here and in a child process (other memory addresses, other string hashes)."""
     prepare.run(project)
     here = train_every_estimator(project, task)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), str(TESTS)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([PYTHONPATH, str(TESTS)])}
     env["PYTHONHASHSEED"] = "12345"
     child = subprocess.run(
         [sys.executable, "-c", TRAIN_EVERY_ESTIMATOR, str(project), task],
@@ -83,7 +83,7 @@ def test_canonical_file_loads_and_predicts_like_the_fitted_model(project, task):
     schema = load_schema(paths.schema)
     params = train.load_train(paths.params, task)
     fitted = train.fit(params, schema, read_prepared(paths.train_data, schema))
-    model_io.save_model(fitted, paths.model_dir, schema)
+    model_io.save_model(fitted, paths.model_dir, schema, paths.model_name)
     loaded = model_io.load_model(paths.model_dir)
     holdout = read_prepared(paths.holdout_data, schema)[schema.features]
     assert (loaded.predict(holdout) == fitted.predict(holdout)).all()

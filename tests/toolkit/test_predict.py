@@ -18,15 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pipeline_helpers import MODEL_NAME, PACKAGE, PYTHONPATH
 from sklearn.linear_model import LogisticRegression
+from weighbridge.model_io import save_model, sha256_file
+from weighbridge.predict import main
+from weighbridge.schema import Column, Schema
 
-import {{ cookiecutter.package_name }}
-from {{ cookiecutter.package_name }}.model_io import save_model, sha256_file
-from {{ cookiecutter.package_name }}.predict import main
-from {{ cookiecutter.package_name }}.schema import Column, Schema
-
-PACKAGE = "{{ cookiecutter.package_name }}"
-SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parent.parent
 SCHEMA = Schema(
     task="classification",
     columns=(
@@ -49,9 +46,9 @@ def model_dir(tmp_path_factory) -> Path:
 
 def deployed_by_hand(model, folder: Path, schema: Schema) -> Path:
     """Saved as train saves it, with the DEPLOYED.json that registry deploy writes."""
-    save_model(model, folder, schema)
+    save_model(model, folder, schema, MODEL_NAME)
     files = {p.name: {"sha256": sha256_file(p)} for p in sorted(folder.iterdir())}
-    record = {"model": "{{ cookiecutter.model_name }}", "version": "v1.0.0", "files": files}
+    record = {"model": MODEL_NAME, "version": "v1.0.0", "files": files}
     (folder / "DEPLOYED.json").write_text(json.dumps(record))
     return folder
 
@@ -231,7 +228,7 @@ def test_runs_as_a_module(model_dir, tmp_path):
         ],
         capture_output=True,
         text=True,
-        env={"PYTHONPATH": str(SRC), "PATH": str(Path(sys.executable).parent)},
+        env={"PYTHONPATH": PYTHONPATH, "PATH": str(Path(sys.executable).parent)},
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "prediction,probability_0,probability_1"
@@ -337,7 +334,7 @@ def test_output_into_a_read_only_folder_is_one_line_and_leaves_nothing(capsys, m
 
 def test_output_is_written_whole_or_not_at_all(tmp_path):
     """A rename that fails (here: a folder took the name meanwhile) leaves no partial file."""
-    from {{ cookiecutter.package_name }}.predict import write_atomically
+    from weighbridge.predict import write_atomically
 
     (tmp_path / "out.csv").mkdir()
     (tmp_path / "out.csv" / "keep").write_text("theirs\n")
@@ -388,8 +385,7 @@ def test_a_model_path_that_is_a_file_is_one_line(capsys, tmp_path):
 @pytest.fixture(scope="module")
 def mixed_model_dir(tmp_path_factory) -> Path:
     from mixed_data import mixed_frame, mixed_schema
-
-    from {{ cookiecutter.package_name }}.estimators import build
+    from sample_project.estimators import build
 
     schema, frame = mixed_schema("classification"), mixed_frame()
     model = build(schema, "logistic_regression", {}, seed=7)
@@ -437,8 +433,8 @@ def test_json_nulls_and_booleans_are_accepted(capsys, mixed_model_dir, tmp_path)
 
 def test_gaps_and_bools_reach_the_model_as_it_was_trained(mixed_model_dir, tmp_path):
     """The typed input is what the training data looked like: NaN/NaT gaps, bools 0/1."""
-    from {{ cookiecutter.package_name }}.model_io import read_signature
-    from {{ cookiecutter.package_name }}.predict import read_input, validate_input
+    from weighbridge.model_io import read_signature
+    from weighbridge.predict import read_input, validate_input
 
     source = write_csv(tmp_path / "in.csv", MIXED_ROWS)
     typed = validate_input(read_input(source), read_signature(mixed_model_dir), source)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.reading import MISSING_TOKENS, read_prepared, read_raw
-from {{ cookiecutter.package_name }}.schema import Column, Schema
+from weighbridge.errors import ProjectError
+from weighbridge.reading import MISSING_TOKENS, read_prepared, read_raw
+from weighbridge.schema import Column, Schema
 
 
 def schema_of(*columns: Column, task: str = "regression") -> Schema:

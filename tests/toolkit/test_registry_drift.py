@@ -23,13 +23,12 @@ from sklearn.datasets import load_iris
 
 pytestmark = pytest.mark.slow  # real git + DVC repositories
 
-PACKAGE = "{{ cookiecutter.package_name }}"
 SHIFTED = "petal length (cm)"
 # The toy train stage, plus the profile train writes (the package's own code).
-PROFILE_STEP = f"""
+PROFILE_STEP = """
 if stage == "train":
     import pandas as pd
-    from {PACKAGE}.profiles import profile, write_profile
+    from weighbridge.profiles import profile, write_profile
 
     data = pd.read_csv("data/raw/dataset.csv")
     features = dict.fromkeys([name for name in data.columns if name != "species"], "float64")

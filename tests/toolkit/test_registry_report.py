@@ -19,15 +19,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-
-from {{ cookiecutter.package_name }} import plots, profiles
-from {{ cookiecutter.package_name }}.registry import (
+from weighbridge import plots, profiles
+from weighbridge.registry import (
     artifact_files,
     report_figures,
     report_pages,
     report_profile,
 )
-from {{ cookiecutter.package_name }}.registry.store import load_registry
+from weighbridge.registry.store import load_registry
 
 pytestmark = pytest.mark.slow  # real git + DVC repositories
 
@@ -38,12 +37,11 @@ CONFUSION = "actual,predicted\n0,0\n0,0\n0,1\n1,1\n1,1\n1,1\n"
 # wine's classes renamed: curve names and confusion labels come from class labels
 WINE_LABELS = ["barolo", "<i>grignolino</i>", "barbera & 'x'"]
 BAND = "petal band"  # a category derived from the iris data; its names are markup
-PACKAGE = "{{ cookiecutter.package_name }}"
 # The toy train stage, plus the profile train writes (the package's own code).
 PROFILE_STEP = f"""
 if stage == "train":
     import pandas as pd
-    from {PACKAGE}.profiles import profile, write_profile
+    from weighbridge.profiles import profile, write_profile
 
     data = pd.read_csv("data/raw/dataset.csv")
     numbers = [name for name in data.columns if name not in ("species", "{BAND}")]
@@ -182,7 +180,7 @@ def profiled_iris() -> pd.DataFrame:
 
 
 def call_ok(repo: Path, *args: str) -> bool:
-    from {{ cookiecutter.package_name }}.registry.cli import main
+    from weighbridge.registry.cli import main
 
     return main([args[0], "-C", str(repo), *args[1:]]) == 0
 
@@ -203,7 +201,7 @@ def pages(site: Path) -> dict[str, Page]:
 
 def test_every_version_has_a_card_linked_from_the_index(registry_repo, site):
     registry = load_registry(registry_repo)
-    versions = registry.versions("{{ cookiecutter.model_name }}")
+    versions = registry.versions(MODEL_NAME)
     assert [v.version for v in versions] == ["v1.0.0", "v1.1.0", "v1.2.0"]
     found = pages(site)
     index_links = {unquote(url) for url in found["index.html"].urls}
@@ -221,7 +219,7 @@ def test_every_version_has_a_card_linked_from_the_index(registry_repo, site):
 def test_every_number_shown_matches_the_manifest(registry_repo, site):
     registry = load_registry(registry_repo)
     found = pages(site)
-    for version in registry.versions("{{ cookiecutter.model_name }}"):
+    for version in registry.versions(MODEL_NAME):
         values = leaves(version.manifest)
         card = found[report_pages.card_path(version.model, version.version)]
         shown = dict(card.keyed)
@@ -233,7 +231,7 @@ def test_every_number_shown_matches_the_manifest(registry_repo, site):
         assert numbers <= set(shown), numbers - set(shown)  # no number left out
     index = found["index.html"]
     assert index.keyed
-    manifests = [leaves(v.manifest) for v in registry.versions("{{ cookiecutter.model_name }}")]
+    manifests = [leaves(v.manifest) for v in registry.versions(MODEL_NAME)]
     for key, text in index.keyed:  # rounded to 4 significant digits on the index
         assert any(
             math.isclose(float(text), m[key], rel_tol=5e-4) for m in manifests if key in m
@@ -263,17 +261,17 @@ def test_the_timeline_shows_hostile_reasons_as_text(site):
 
 def test_cards_draw_the_plots_committed_at_the_version(site):
     found = pages(site)
-    with_plots = found[report_pages.card_path("{{ cookiecutter.model_name }}", "v1.0.0")]
+    with_plots = found[report_pages.card_path(MODEL_NAME, "v1.0.0")]
     assert {"svg", "polyline"} <= with_plots.tags  # the ROC curve
     text = "".join(with_plots.text)
     assert "ROC curve" in text and "Confusion matrix" in text
-    html = (site / report_pages.card_path("{{ cookiecutter.model_name }}", "v1.0.0")).read_text()
+    html = (site / report_pages.card_path(MODEL_NAME, "v1.0.0")).read_text()
     matrix = html.split('<table class="confusion">')[1].split("</table>")[0]
     # actual 0: predicted 0 twice, 1 once; actual 1: predicted 1 three times
     assert re.findall(r"<td[^>]*>(\d+)</td>", matrix) == ["2", "1", "0", "3"]
-    later = "".join(found[report_pages.card_path("{{ cookiecutter.model_name }}", "v1.2.0")].text)
+    later = "".join(found[report_pages.card_path(MODEL_NAME, "v1.2.0")].text)
     assert "ROC curve" in later  # the plots stay committed in later commits
-    earlier = "".join(found[report_pages.card_path("{{ cookiecutter.model_name }}", "v1.1.0")].text)
+    earlier = "".join(found[report_pages.card_path(MODEL_NAME, "v1.1.0")].text)
     assert "no profile recorded" in earlier  # trained before its pipeline wrote a profile
 
 
@@ -284,7 +282,7 @@ def charts(html: str) -> dict[str, str]:
 
 
 def test_a_multiclass_card_draws_each_curve_with_a_legend_naming_it(site, wine_plots):
-    html = (site / report_pages.card_path("{{ cookiecutter.model_name }}", "v1.2.0")).read_text()
+    html = (site / report_pages.card_path(MODEL_NAME, "v1.2.0")).read_text()
     drawn = charts(html)
     for name, title, count in [
         ("roc.csv", "ROC curves (hold-out)", 5),  # 3 classes, micro- and macro-average
@@ -302,7 +300,7 @@ def test_a_multiclass_card_draws_each_curve_with_a_legend_naming_it(site, wine_p
 
 
 def test_a_card_confusion_matrix_sums_the_counts_of_the_csv(site, wine_plots):
-    html = (site / report_pages.card_path("{{ cookiecutter.model_name }}", "v1.2.0")).read_text()
+    html = (site / report_pages.card_path(MODEL_NAME, "v1.2.0")).read_text()
     expected = pd.read_csv(io.StringIO(wine_plots["confusion.csv"]), dtype={"count": int})
     assert expected["count"].sum() == 54  # 30 % of wine's 178 rows, not one per pair
     sums = expected.groupby(["actual", "predicted"])["count"].sum()

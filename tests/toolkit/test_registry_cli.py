@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pipeline_helpers import PACKAGE
 from registry_helpers import (
     MODEL_NAME,
     call,
@@ -25,10 +26,7 @@ from registry_helpers import (
     tag_names,
     tool_env,
 )
-
-from {{ cookiecutter.package_name }}.registry.store import load_registry
-
-PACKAGE = "{{ cookiecutter.package_name }}"
+from weighbridge.registry.store import load_registry
 
 pytestmark = pytest.mark.slow  # every test here drives real git + DVC repositories
 
@@ -336,7 +334,7 @@ def test_two_clones_pushing_the_same_version_one_wins(capsys, repo, tmp_path):
 def test_read_path_loads_no_heavy_modules(repo):
     probe = (
         "import sys\n"
-        f"from {PACKAGE}.registry.cli import main\n"
+        f"from weighbridge.registry.cli import main\n"
         "for args in (['list'], ['history'], ['show', 'v1.0.0'], ['diff', 'v1.0.0', 'v1.1.0'],"
         " ['query', 'accuracy > 0']):\n"
         f"    assert main([*args, '-C', {str(repo)!r}, '--json']) == 0\n"
@@ -382,7 +380,7 @@ REASONS = [
 @pytest.fixture
 def quick_tags(monkeypatch):
     """Tags one second apart without waiting for the clock (git still orders them)."""
-    from {{ cookiecutter.package_name }}.registry import gitutil
+    from weighbridge.registry import gitutil
 
     monkeypatch.setattr(gitutil, "wait_past", lambda last: max(last + 1, int(time.time())))
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from {{ cookiecutter.package_name }}.schema import Column, Schema
+from weighbridge.schema import Column, Schema
 
 ISLANDS = ("Biscoe", "Dream", "Torgersen")
 FEATURES = (

@@ -7,9 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
-from {{ cookiecutter.package_name }} import profiles, psi
-from {{ cookiecutter.package_name }}.schema import load_schema
+from weighbridge import profiles, psi
+from weighbridge.schema import load_schema
 
 ROWS = 2000
 FEATURES = {
@@ -148,7 +147,7 @@ def test_an_empty_bin_is_smoothed_not_infinite():
 
 
 def test_train_writes_the_profile_beside_the_weights(trained):
-    from {{ cookiecutter.package_name }}.config import ProjectPaths
+    from weighbridge.config import ProjectPaths
 
     paths = ProjectPaths(trained)
     written = json.loads((paths.model_dir / profiles.PROFILE_FILE).read_text())

@@ -9,10 +9,9 @@ import subprocess
 
 import pytest
 from pipeline_helpers import edit_params, run_module, write_project
-
-from {{ cookiecutter.package_name }} import evaluate, gate_stage, prepare, train
-from {{ cookiecutter.package_name }}.config import ProjectPaths
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from sample_project import evaluate, gate_stage, prepare, train
+from weighbridge.config import ProjectPaths
+from weighbridge.errors import ProjectError
 
 
 def verdict_files(root) -> tuple[dict, dict]:

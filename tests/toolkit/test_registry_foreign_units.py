@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from registry_helpers import MODEL_NAME, set_identity
 from registry_helpers import git as run_git
-from registry_helpers import set_identity
-
-from {{ cookiecutter.package_name }}.registry import MODEL_NAME, derived, gto_config, tags
-from {{ cookiecutter.package_name }}.registry.cli import main
-from {{ cookiecutter.package_name }}.registry.errors import RegistryError
-from {{ cookiecutter.package_name }}.registry.gitutil import create_tag
-from {{ cookiecutter.package_name }}.registry.store import load_registry
+from weighbridge.registry import derived, gto_config, tags
+from weighbridge.registry.cli import main
+from weighbridge.registry.errors import RegistryError
+from weighbridge.registry.gitutil import create_tag
+from weighbridge.registry.store import load_registry
 
 MODEL = MODEL_NAME  # the baked name: the CLI reads this model by default
 START = 1_700_000_000
