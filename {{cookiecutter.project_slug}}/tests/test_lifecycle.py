@@ -5,6 +5,7 @@ temporary folder, so the project, its git history and its real remote are never 
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import shutil
 import subprocess
@@ -48,7 +49,9 @@ def copy(tmp_path: Path) -> Path:
     copy = tmp_path / PROJECT.name
     shutil.copytree(PROJECT, copy, symlinks=True, ignore=LEFT_BEHIND)
     # config.local wins over the committed remote, and stays out of git
-    python(copy, "dvc", "remote", "add", "--local", "--default", "lifecycle", str(tmp_path / "remote"))
+    python(
+        copy, "dvc", "remote", "add", "--local", "--default", "lifecycle", str(tmp_path / "remote")
+    )
     return copy
 
 
@@ -66,7 +69,7 @@ def rows_without_target(copy: Path, out: Path, count: int = 5) -> None:
         with out.open("w", newline="", encoding="utf-8") as sink:
             writer = csv.DictWriter(sink, kept, extrasaction="ignore")
             writer.writeheader()
-            for _, row in zip(range(count), reader):
+            for row in itertools.islice(reader, count):
                 writer.writerow(row)
 
 
@@ -82,7 +85,9 @@ def test_train_register_promote_deploy_predict(copy, tmp_path):
     serving = tmp_path / "serving"
     python(copy, f"{PACKAGE}.registry", "deploy", "--stage", "production", "--to", str(serving))
     rows_without_target(copy, tmp_path / "rows.csv")
-    predictions = python(copy, f"{PACKAGE}.predict", "--model", str(serving), "--input", str(tmp_path / "rows.csv"))
+    predictions = python(
+        copy, f"{PACKAGE}.predict", "--model", str(serving), "--input", str(tmp_path / "rows.csv")
+    )
 
     assert len(predictions.strip().splitlines()) == 1 + 5  # a header, then one line per row
     assert python(copy, "dvc", "status").strip() in ("", "Data and pipelines are up to date.")

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+
+from {{ cookiecutter.package_name }} import estimators, train
 from weighbridge import config
 from weighbridge.errors import ProjectError
 from weighbridge.model_io import canonical_skops
 from weighbridge.schema import Column, Schema
-
-from {{ cookiecutter.package_name }} import estimators, train
 
 ROWS = 60
 PROJECT = Path(__file__).resolve().parents[1]
@@ -67,9 +67,11 @@ def test_every_estimator_fits_every_kind_of_column(task):
 def test_training_is_deterministic():
     schema, frame = every_kind_of_column("classification")
     weights = [
-        canonical_skops(estimators.build(schema, "random_forest", {"n_estimators": 5}, seed=3).fit(
-            frame[schema.features], frame[schema.target]
-        ))
+        canonical_skops(
+            estimators.build(schema, "random_forest", {"n_estimators": 5}, seed=3).fit(
+                frame[schema.features], frame[schema.target]
+            )
+        )
         for _ in range(2)
     ]
     assert weights[0] == weights[1]

@@ -16,8 +16,9 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 
-from .preprocessing import category_positions, column_transformer
 from weighbridge.schema import Schema
+
+from .preprocessing import category_positions, column_transformer
 
 ESTIMATORS: dict[str, dict[str, type[BaseEstimator]]] = {
     "classification": {

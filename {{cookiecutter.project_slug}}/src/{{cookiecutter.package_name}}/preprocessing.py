@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -111,4 +110,3 @@ def category_encoder(native: bool, max_bins: int) -> OneHotEncoder | OrdinalEnco
 def category_positions(columns: Sequence[Column]) -> list[int]:
     """Where the encoded category columns sit in the transformer's output (the first ones)."""
     return list(range(len(column_groups(columns).get(CATEGORY, []))))
-

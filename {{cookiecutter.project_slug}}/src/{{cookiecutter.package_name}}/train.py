@@ -16,13 +16,14 @@ from sklearn.base import BaseEstimator
 # a private module, but the one exception certainly about a parameter (scikit-learn >= 1.2)
 from sklearn.utils._param_validation import InvalidParameterError
 
-from . import estimators
 from weighbridge.config import MAX_SEED, ProjectPaths, load_section
 from weighbridge.errors import ProjectError, run_cli
 from weighbridge.model_io import save_model
 from weighbridge.profiles import profile_of, write_profile
 from weighbridge.reading import read_prepared
 from weighbridge.schema import Schema, load_schema, require_two_classes
+
+from . import estimators
 
 
 @dataclass(frozen=True)

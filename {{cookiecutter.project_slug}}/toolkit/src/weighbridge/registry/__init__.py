@@ -3,4 +3,3 @@
 Reading (``store.load_registry``) needs only git; writing (``actions``) also
 runs ``dvc status`` and, for gated stages, the pipeline's gate module.
 """
-

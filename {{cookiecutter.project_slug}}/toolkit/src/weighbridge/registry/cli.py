@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..errors import ProjectError
-from ..psi import THRESHOLD as PSI_THRESHOLD
 from ..project import only_model
+from ..psi import THRESHOLD as PSI_THRESHOLD
 from . import lineage, render
 from .errors import RegistryError
 from .semver import SemVer

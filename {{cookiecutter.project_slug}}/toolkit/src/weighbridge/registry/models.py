@@ -152,4 +152,3 @@ def param_sections(stages: Iterable[dict[str, Any]]) -> set[str]:
 
 def stage_paths(stages: Iterable[dict[str, Any]]) -> set[str]:
     return {path for stage in stages for kind in ("deps", "outs") for path in paths(stage, kind)}
-
