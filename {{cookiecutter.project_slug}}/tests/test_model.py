@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
-from {{ cookiecutter.package_name }} import estimators, train
 from weighbridge import config
 from weighbridge.errors import ProjectError
 from weighbridge.model_io import canonical_skops
 from weighbridge.schema import Column, Schema
+
+from {{ cookiecutter.package_name }} import estimators, train
 
 ROWS = 60
 PROJECT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,6 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
-
 from weighbridge.schema import Schema
 
 from .preprocessing import category_positions, column_transformer

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pandas as pd
-
 from weighbridge import plots
 from weighbridge.config import ProjectPaths
 from weighbridge.errors import run_cli

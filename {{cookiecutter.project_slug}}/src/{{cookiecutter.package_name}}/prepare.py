@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
-
 from weighbridge.config import PrepareParams, ProjectPaths, load_prepare
 from weighbridge.errors import ProjectError, run_cli
 from weighbridge.reading import read_raw

@@ -16,7 +16,6 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
-
 from weighbridge.schema import Column
 from weighbridge.transformers import DateParts
 

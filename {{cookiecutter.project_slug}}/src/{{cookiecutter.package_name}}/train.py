@@ -15,7 +15,6 @@ from sklearn.base import BaseEstimator
 
 # a private module, but the one exception certainly about a parameter (scikit-learn >= 1.2)
 from sklearn.utils._param_validation import InvalidParameterError
-
 from weighbridge.config import MAX_SEED, ProjectPaths, load_section
 from weighbridge.errors import ProjectError, run_cli
 from weighbridge.model_io import save_model
