@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import weighbridge
 import yaml
 from pipeline_helpers import PACKAGE
 from registry_helpers import (
@@ -77,6 +78,7 @@ def test_register_writes_manifest_of_head(capsys, tmp_path):
     assert manifest["gate"]["passed"] is True
     assert manifest["environment"]["packages"] == {"scikit-learn": "1.0"}
     assert manifest["environment"]["registered_with_python"].count(".") == 2
+    assert manifest["toolkit"] == {"name": "weighbridge", "version": weighbridge.__version__}
     assert manifest["author"] == "Ada Lovelace <ada@example.com>"
     assert git(repo, "cat-file", "-t", f"{MODEL_NAME}@v1.0.0").stdout.strip() == "tag"
 

@@ -2,7 +2,7 @@
 
 The manifest is the JSON after the version tag's first line: which commit, which
 weights (per-file sha256), which data (hashes from dvc.lock), which params and
-metrics, the gate's verdict, the environment, who and when.
+metrics, the gate's verdict, the environment, the toolkit that wrote it, who and when.
 """
 
 import hashlib
@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from .. import __version__ as TOOLKIT_VERSION
 from ..psi import PROFILE_FILE
 from . import models
 from .errors import RegistryError
@@ -41,6 +42,7 @@ def build_manifest(
         "metrics": read_metrics(project / "metrics"),
         "gate": read_json(project / "reports" / "gate.json"),
         "environment": environment(project / artifact_path / "environment.json"),
+        "toolkit": {"name": "weighbridge", "version": TOOLKIT_VERSION},  # what wrote this tag
         "author": author,
         "created": created,
     }

@@ -9,7 +9,9 @@ from ..errors import printable
 # What a diff reader compares first: what the model is made of and how well it does.
 SCIENCE_SECTIONS = ("params", "metrics", "artifact", "data")
 # Then who, when, where from: worth seeing, but it changes with every version.
-BOOKKEEPING_SECTIONS = ("gate", "environment", "author", "created", "commit", "model", "version")
+BOOKKEEPING_SECTIONS = (
+    "gate", "environment", "toolkit", "author", "created", "commit", "model", "version",
+)  # fmt: skip
 # metrics/gate.json is a metrics file and the gate's verdict: its rows may appear twice
 GATE_TWINS = ("metrics.gate.", "gate.")
 MISSING = "-"
