@@ -48,8 +48,8 @@ bench: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/pipeline_scale.py --rows 100000
 
 lint: $(STAMP)
-	$(BIN)/ruff check hooks tests benchmarks local_extensions.py
-	$(BIN)/ruff format --check hooks tests benchmarks local_extensions.py
+	$(BIN)/ruff check hooks tests benchmarks scripts local_extensions.py
+	$(BIN)/ruff format --check hooks tests benchmarks scripts local_extensions.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -49,9 +49,15 @@ def copy(tmp_path: Path) -> Path:
     copy = tmp_path / PROJECT.name
     shutil.copytree(PROJECT, copy, symlinks=True, ignore=LEFT_BEHIND)
     # config.local wins over the committed remote, and stays out of git
-    python(
-        copy, "dvc", "remote", "add", "--local", "--default", "lifecycle", str(tmp_path / "remote")
-    )
+    remote = str(tmp_path / "remote")
+    python(copy, "dvc", "remote", "add", "--local", "--default", "lifecycle", remote)
+    # The copy starts from an empty registry whatever this project's history: the tags
+    # deleted are the copy's own (the project's are untouched), and it has no git remote.
+    tags = run(copy, "git", "tag", "--list").split()
+    if tags:
+        run(copy, "git", "tag", "--delete", *tags)
+    for name in run(copy, "git", "remote").split():
+        run(copy, "git", "remote", "remove", name)
     return copy
 
 
@@ -76,7 +82,7 @@ def rows_without_target(copy: Path, out: Path, count: int = 5) -> None:
 def test_train_register_promote_deploy_predict(copy, tmp_path):
     python(copy, "dvc", "repro")
     run(copy, "git", "add", "-A")
-    run(copy, "git", "commit", "-q", "-m", "Train the first model")
+    run(copy, "git", "commit", "-q", "--allow-empty", "-m", "Train the first model")
     model = model_name(copy)
 
     registered = python(copy, f"{PACKAGE}.registry", "register")
