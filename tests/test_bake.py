@@ -21,7 +21,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from tests.helpers import bake_ok, remote_url, run
+from tests.helpers import TOOLKIT_DIR, bake_ok, remote_url, run
 
 HOSTILE_NAME = "Dr. O'Brien's \"Quoted\" \\ Model 😀"  # the emoji: issue 8
 
@@ -99,6 +99,17 @@ def assert_structured_files_parse(project: Path) -> int:
     return parsed
 
 
+def assert_toolkit_is_the_templates(project: Path) -> None:
+    """The vendored toolkit is the same bytes in every bake: the template's, unrendered."""
+    baked, source = project / "toolkit", TOOLKIT_DIR
+
+    def files(root: Path) -> dict[str, bytes]:
+        paths = (p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        return {str(p.relative_to(root)): p.read_bytes() for p in paths}
+
+    assert files(baked) == files(source)
+
+
 def assert_lint_clean(project: Path) -> None:
     ruff = [sys.executable, "-m", "ruff"]
     run([*ruff, "check", "--no-cache", "."], project)
@@ -133,6 +144,7 @@ def test_supported_combination_bakes_clean(cookies, options, user_csvs):
     project = bake_ok(cookies, **context)
 
     assert_no_jinja_left(project)
+    assert_toolkit_is_the_templates(project)
     assert assert_structured_files_parse(project) >= 4  # params, dvc.yaml, pyproject, schema
     assert_lint_clean(project)
     has_workflows = (project / ".github" / "workflows").is_dir()
