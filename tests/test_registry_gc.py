@@ -215,3 +215,18 @@ def test_registry_gc_refuses_a_dvc_remote_that_is_not_there(project, tmp_path):
         "exist; nothing was removed (check its url with `dvc remote list`, or use --cache-only)"
     )
     assert objects(project / ".dvc" / "cache") == cache_before and not missing.exists()
+
+
+def test_registry_gc_names_why_a_git_remote_cannot_be_listed(project, tmp_path):
+    """It used to quote git's advice ("and the repository exists.") instead of the cause."""
+    gone = tmp_path / "moved-away.git"
+    git(project, "remote", "set-url", "origin", str(gone))
+    remote_before = objects(remote_of(project))
+    refused = registry(project, "gc", check=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip() == (
+        f"error: cannot list the tags of git remote 'origin' ('{gone}' does not appear to be a "
+        "git repository); versions registered elsewhere could lose their weights: retry when "
+        "it is reachable, or use --cache-only"
+    )
+    assert objects(remote_of(project)) == remote_before
