@@ -43,6 +43,7 @@ from .cli import version_arg
 from .deploy_folder import DEPLOYED_FILE, check_target, resolve_target, staging_beside, swap_in
 from .errors import RegistryError
 from .gitutil import git_cause, read_tags, repo_root
+from .models import require_known_model
 from .store import Registry, Version, load_registry
 
 CHUNK = 1 << 20
@@ -67,6 +68,8 @@ def run(args: argparse.Namespace) -> None:
     try:
         with staging_beside(target) as staging, _temporary_files_in(staging / "tmp"):
             registry, source = _registry_of(args.source_repo, args.repo, staging / "tags.git")
+            local = Path(source) if Path(source).is_dir() else None  # else a git URL
+            require_known_model(local, args.model, registry.models())
             version = _resolve(registry, args.model, args.version, args.stage)
             files = _manifest_files(version)
             record = _record(version, files, args.stage, source)

@@ -35,7 +35,9 @@ from pathlib import Path
 from ..storage_errors import describe_remote, probe_remote
 from .errors import RegistryError
 from .gitutil import git, git_cause, repo_root
+from .models import require_known_model
 from .remote_sweep import Sweep, sweep
+from .store import load_registry
 
 # Unused remote objects written less than this many days ago are kept: git's default
 # gc.pruneExpire ("2.weeks.ago") for the same race. Documented in the README.
@@ -100,6 +102,7 @@ class _DryRunPaths(logging.Handler):
 
 def run(args: argparse.Namespace) -> None:
     root = repo_root(args.repo)
+    require_known_model(root, args.model, load_registry(root).models())
     cloud = not args.cache_only
     if cloud:
         require_all_remote_tags(root)
