@@ -55,6 +55,24 @@ def test_a_date_column():
     assert infer_frame(frame, "y", "regression").schema.dtypes["day"] == "datetime"
 
 
+def test_the_cells_that_keep_a_column_from_being_dates_are_named():
+    """3 unreadable cells of 300 used to make it text, unique per row: silently ignored."""
+    days = pd.date_range("2023-01-01", periods=300).strftime("%Y-%m-%d").tolist()
+    days[10], days[41], days[99] = "2023-02-30", "soon", "11/04/2023"  # lines 12, 43, 101
+    frame = cells({"signup": days, "x": [str(i % 7) for i in range(300)], "y": ["1", "2"] * 150})
+    inferred = infer_frame(frame, "y", "regression")
+    assert inferred.schema.column("signup").role == "ignore"
+    assert inferred.summary() == (
+        "schema: 3 columns — 1 features (1 int64), target y (int64), 1 ignored (signup: "
+        "identifier); signup is no datetime: 3 of 300 cells are no date like the others: "
+        "'2023-02-30' (line 12), 'soon' (line 43), '11/04/2023' (line 101) (fix or blank "
+        "them, then set its dtype to datetime); edit data/schema.yaml to change"
+    )
+    days[10], days[41], days[99] = "2023-01-11", "2023-02-11", "2023-04-10"
+    fixed = infer_frame(cells({"signup": days, "y": ["1", "2"] * 150}), "y", "regression")
+    assert fixed.schema.dtypes["signup"] == "datetime" and not fixed.not_dates
+
+
 @pytest.mark.parametrize(
     ("name", "values", "reason"),
     [
