@@ -14,9 +14,9 @@ NAME = package.__name__
 STAGES = {"prepare", "train", "evaluate", "gate_stage"}
 # The bottom: data, model and scoring helpers; they import only each other.
 BOTTOM = {
-    "__init__", "config", "errors", "schema", "reading", "schema_inference", "model_io",
-    "metrics", "estimators", "scoring", "storage_errors", "plots", "profiles", "psi", "batch",
-    "preprocessing", "signature",
+    "__init__", "config", "errors", "schema", "reading", "row_shape", "schema_inference",
+    "model_io", "metrics", "estimators", "scoring", "storage_errors", "plots", "profiles", "psi",
+    "batch", "preprocessing", "signature",
 }  # fmt: skip
 
 
