@@ -138,3 +138,14 @@ def test_an_inferred_schema_reads_its_own_file(tmp_path):
     typed = read_raw(path, schema)
     assert str(typed["when"].dtype) == "datetime64[ns]" and typed["ok"].isna().sum() == 10
     assert typed["species"].isna().sum() == 1 and typed["body_mass_g"].dtype == "float64"
+
+
+def test_a_row_of_another_width_is_refused_at_inference(tmp_path):
+    """A long first data row used to become pandas' index: every column shifted by one."""
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,y\n1,2.5,3,4\n5,6.5,7\n")
+    with pytest.raises(ProjectError) as caught:
+        infer_file(path, "y", "regression")
+    assert str(caught.value) == (
+        f"{path}: line 2 has 4 fields, the header has 3 (a value holding a comma must be quoted)"
+    )

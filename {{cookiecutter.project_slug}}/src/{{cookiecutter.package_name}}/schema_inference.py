@@ -17,7 +17,15 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import ProjectError
-from .reading import FIRST_DATA_LINE, MISSING_TOKENS, date_format, normalised, read_frame
+from .reading import (
+    FIRST_DATA_LINE,
+    MISSING_TOKENS,
+    Source,
+    date_format,
+    normalised,
+    read_every_column,
+    read_frame,
+)
 from .schema import Column, Schema, check_columns
 
 # id, ID, customer_id, "order id", customerId, uuid, rownum, pandas' dumped index "Unnamed: 0"
@@ -66,7 +74,9 @@ class Inferred:
 def infer_file(path: Path, target: str, task: str) -> Inferred:
     # The C parser types the numeric columns (fast at a million rows); only the others are
     # looked at as text.
-    frame = read_frame(path, None, na_values=list(MISSING_TOKENS), keep_default_na=False)
+    header = list(read_frame(path, None, nrows=0).columns)
+    options = {"na_values": list(MISSING_TOKENS), "keep_default_na": False}
+    frame = read_every_column(path, header, Source(path), **options)  # a misshapen row: refused
     return infer_frame(frame, target, task)
 
 
