@@ -223,3 +223,12 @@ def test_quoted_commas_blank_lines_and_gaps_are_not_misshapen(tmp_path):
     columns = (Column("a", "float64", nullable=True), Column("b", "category", nullable=True))
     frame = read_raw(path, schema_of(*columns))
     assert frame["b"].tolist()[0] == "2" and frame["y"].isna().tolist() == [0, 1, 1, 0]
+
+
+def test_a_file_pandas_cannot_parse_keeps_its_message(tmp_path):
+    """The row locator only runs for a row of another width; bad bytes are pandas' to name."""
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"a,b,y\n1,2,3\n4,\xff\xfe,6\n")
+    with pytest.raises(ProjectError) as caught:
+        read_raw(path, schema_of(*WIDE_SCHEMA), shown="data.csv")
+    assert "not a valid CSV file" in str(caught.value) and "\n" not in str(caught.value)

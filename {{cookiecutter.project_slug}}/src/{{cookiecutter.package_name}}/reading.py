@@ -116,12 +116,14 @@ def read_raw(
 
 
 def read_every_column(path: Path, header: list[str], source: Source, **options) -> pd.DataFrame:
-    """Every column, so that pandas refuses a row with too many fields (``usecols`` would
-    drop the extra one silently), and no row with too few (pandas pads those with gaps)."""
+    """Every column: then pandas refuses a row with too many fields (``usecols`` would let
+    it drop the extra field silently). A row with too few, which pandas pads with gaps, is
+    looked for only when the last column has a gap."""
     try:
         frame = read_frame(path, None, index_col=False, **options)
-    except ProjectError:
-        refuse_misshapen_rows(path, len(header), source)
+    except ProjectError as exc:
+        if isinstance(exc.__cause__, (pd.errors.ParserError, pd.errors.ParserWarning)):
+            refuse_misshapen_rows(path, len(header), source)  # names the line, both counts
         raise
     # A short row leaves the last column empty: only then is the whole file scanned.
     if frame[header[-1]].isna().any() and has_misshapen_rows(path, header[0]):

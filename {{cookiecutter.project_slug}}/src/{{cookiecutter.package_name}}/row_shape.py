@@ -48,14 +48,17 @@ def has_misshapen_rows(path: Path, first_column: str) -> bool:
 def first_misshapen_row(path: Path) -> MisshapenRow | None:
     """The first non-blank row whose field count differs from the header's (a Python scan:
     used on the error path only)."""
-    with open(path, encoding="utf-8-sig", newline="") as stream:
-        reader = csv.reader(stream)
-        width = len(next(reader, []))
-        start = reader.line_num + 1
-        for row in reader:
-            if row and len(row) != width:
-                return MisshapenRow(start, len(row))
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            reader = csv.reader(stream)
+            width = len(next(reader, []))
             start = reader.line_num + 1
+            for row in reader:
+                if row and len(row) != width:
+                    return MisshapenRow(start, len(row))
+                start = reader.line_num + 1
+    except (csv.Error, UnicodeDecodeError):  # not this parser's CSV: pandas' message stands
+        return None
     return None
 
 

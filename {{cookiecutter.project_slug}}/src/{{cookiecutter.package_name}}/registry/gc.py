@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..storage_errors import describe_remote, probe_remote
+from ..storage_errors import describe_remote, probe_remote, storage_cause
 from .errors import RegistryError
 from .gitutil import git, git_cause, repo_root
 from .models import require_known_model
@@ -155,6 +155,8 @@ def collect(root: Path, cloud: bool, dry: bool, grace_days: float) -> Removed:
                     merge(removed.remote, sweep(odb, values, grace_days, dry))
     except DvcException as exc:
         raise RegistryError(f"dvc gc stopped: {one_line(exc)}") from None
+    except OSError as exc:  # the remote refused a listing or a removal (s3fs says OSError)
+        raise RegistryError(f"gc stopped: {storage_cause(exc) or one_line(exc)}") from None
     return removed
 
 
