@@ -149,3 +149,12 @@ def test_a_row_of_another_width_is_refused_at_inference(tmp_path):
     assert str(caught.value) == (
         f"{path}: line 2 has 4 fields, the header has 3 (a value holding a comma must be quoted)"
     )
+
+
+def test_a_dumped_index_and_a_gap_in_the_last_column_are_read(tmp_path):
+    """The short-row scan names its own columns: pandas' dumped index has no header name."""
+    path = tmp_path / "data.csv"
+    path.write_text(",x,y,note\n0,1.5,1,a\n1,2.5,2,\n2,3.5,3,b\n")
+    inferred = infer_file(path, "y", "regression")
+    assert inferred.reasons["Unnamed: 0"] == "identifier"
+    assert inferred.schema.column("note").nullable

@@ -126,7 +126,7 @@ def read_every_column(path: Path, header: list[str], source: Source, **options) 
             refuse_misshapen_rows(path, len(header), source)  # names the line, both counts
         raise
     # A short row leaves the last column empty: only then is the whole file scanned.
-    if frame[header[-1]].isna().any() and has_misshapen_rows(path, header[0]):
+    if frame[header[-1]].isna().any() and has_misshapen_rows(path, len(header)):
         refuse_misshapen_rows(path, len(header), source)
     return frame
 
