@@ -185,7 +185,7 @@ def with_data_package(project: Path, package: str) -> Path:
         TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.package_name}}"
     )
     (project / "src" / package).mkdir(parents=True)
-    for name in ("__init__", "errors", "schema", "reading", "schema_inference"):
+    for name in ("__init__", "errors", "schema", "reading", "row_shape", "schema_inference"):
         (project / "src" / package / f"{name}.py").write_text((source / f"{name}.py").read_text())
     return project
 
