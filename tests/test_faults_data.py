@@ -185,10 +185,14 @@ def test_evaluate_names_a_hold_out_class_the_model_never_learned(project):
         ("1.7e308", "prepare", "data/raw/dataset.csv: column 'mean radius': '1.7e308' at line 4 "
          "is beyond ±3.4e+38, the float32 range the estimators compute in: rescale the column "
          "(another unit)"),
+        ("17,99", "prepare", "data/raw/dataset.csv: line 4 has 32 fields, the header has 31 "
+         "(a value holding a comma must be quoted)"),
     ],
 )  # fmt: skip
 def test_training_data_at_fault_is_named_not_params(project, fault, stage, cause):
-    """Both used to blame params.yaml: train.hyperparams (the second for "contains NaN")."""
+    """The first two used to blame params.yaml: train.hyperparams (the second for "contains
+    NaN"); the unquoted comma (every later value of its row one column right) used to be
+    trained on: pandas' usecols dropped the extra field."""
     if fault == "single class":
         train = project / "data" / "prepared" / "train.parquet"
         pd.read_parquet(train).assign(**{TARGET: 0}).to_parquet(train, index=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from tests.helpers import bake_ok, package_of, project_pythonpath
 from tests.s3_server import S3Server
+from tests.test_gate_e2e import set_params
 
 pytestmark = pytest.mark.slow
 PREFIX = "models-team/project"
@@ -157,3 +159,39 @@ def test_server_down_during_pull_and_deploy_then_retry(s3_project, s3_server, tm
     assert "in sync" in in_sync.stdout, in_sync.stdout
     registry(tmp_path, s3_server, project, *deploy)
     assert json.loads((target / "DEPLOYED.json").read_text())["version"] == "v1.0.0"
+
+
+def test_gc_keeps_what_another_clone_pushed_before_its_tag(s3_project, s3_server, s3_bucket,
+                                                           tmp_path):  # fmt: skip
+    """The grace period on S3 (the age is the object's LastModified): clone A's v1.0.1 is
+    pushed to the bucket, its tag is not on the git remote, clone B's gc keeps it."""
+    clone_b = s3_project
+    dvc(clone_b, s3_server, clone_b, "push")
+    registry(clone_b, s3_server, clone_b, "register")
+    git(clone_b, "push", "--quiet", "origin", "main", "--tags")
+    clone_a = tmp_path / "clone-a"
+    shutil.copytree(clone_b, clone_a, symlinks=True)
+    before = s3_server.objects(s3_bucket, PREFIX)
+    set_params(clone_a, "train", hyperparams={"C": 3.0})
+    dvc(clone_a, s3_server, clone_a, "repro")
+    git(clone_a, "commit", "--quiet", "-am", "C=3")
+    dvc(clone_a, s3_server, clone_a, "push")
+    registry(clone_a, s3_server, clone_a, "register")  # the tag stays in clone A
+    from_a = set(s3_server.objects(s3_bucket, PREFIX)) - set(before)
+    assert from_a
+
+    def keys(paths: list[str]) -> set[str]:  # "bucket/prefix/files/…" -> "prefix/files/…"
+        return {path.split("/", 1)[1] for path in paths}
+
+    gc = ("gc", "--json")
+    dry = json.loads(registry(clone_b, s3_server, clone_b, *gc, "--dry-run").stdout)
+    assert keys(dry["kept_young"]) == from_a and not keys(dry["would_remove"]) & from_a
+    done = json.loads(registry(clone_b, s3_server, clone_b, *gc).stdout)
+    assert keys(done["kept_young"]) == from_a and done["kept_unknown_age"] == []
+    assert from_a <= set(s3_server.objects(s3_bucket, PREFIX))
+    remote_objects_are_intact(s3_server, s3_bucket)
+
+    # Without the grace period they would go (old enough: the clock has moved on since).
+    unsafe = json.loads(registry(clone_b, s3_server, clone_b, *gc, "--grace-days", "0").stdout)
+    assert unsafe["removed"]["remote"] == len(from_a) and unsafe["kept_young"] == []
+    assert not from_a & set(s3_server.objects(s3_bucket, PREFIX))

@@ -189,6 +189,28 @@ def test_missing_remote_object_is_refused_and_nothing_changes(project, server):
     assert leftovers(server) == []
 
 
+def test_the_advice_for_a_missing_remote_object_restores_it(project, server):
+    """The advice used to be "dvc push it": dvc answers "Everything is up to date" while the
+    remote has the folder's listing, and the object stays missing."""
+    remote_object(project, "v1.1.0", "model.skops").unlink()
+    assert "Everything is up to date" in dvc(project, "push", "-T").stdout
+    refused = deploy(project, server, "--version", "v1.1.0")
+    assert refused.returncode == 1
+    error = refused.stderr
+    dir_md5 = call_json_ok(project, "show", "v1.1.0")["manifest"]["artifact"]["md5"]
+    listing = project.parent / "dvc-remote" / "files" / "md5" / dir_md5[:2] / dir_md5[2:]
+    assert error.endswith(
+        f"model.skops is not in the remote storage (the remote still has the folder's listing "
+        f"{listing}, so `dvc push` takes the folder for complete: delete that listing from the "
+        "remote, then run `dvc push -T` in a clone whose DVC cache has the files)\n"
+    )
+    listing.unlink()  # as advised
+    dvc(project, "push", "-T")
+    assert deploy(project, server, "--version", "v1.1.0").returncode == 0
+    deployed = json.loads((server / "model" / "DEPLOYED.json").read_text())
+    assert deployed["version"] == "v1.1.0"
+
+
 def test_dead_remote_endpoint_is_a_clear_error(project, server):
     assert deploy(project, server, "--version", "v1.0.0").returncode == 0
     before = snapshot(server / "model")

@@ -171,3 +171,63 @@ def test_integers_the_parser_leaves_as_text_are_checked_exactly(tmp_path):
     assert message == (
         "data.csv: column 'x': value 99999999999999999999999 out of int64 range (line 4)"
     )
+
+
+# --- rows whose field count differs from the header's ----------------------------------------
+
+WIDE_SCHEMA = (Column("a", "float64"), Column("b", "float64", nullable=True))
+
+
+def misshapen_error(tmp_path, text: str, *columns: Column) -> str:
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    with pytest.raises(ProjectError) as caught:
+        read_raw(path, schema_of(*(columns or WIDE_SCHEMA)), shown="data.csv")
+    assert "\n" not in str(caught.value)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("rows", "line", "fields"),
+    [
+        # one unquoted comma inside a value: every later value moves one column right, and
+        # all of them are still numbers (pandas' usecols used to drop the extra field)
+        (["1,2,3", "4,5,6", "7,8,9", "1,0,5,10", "2,3,4"], 5, 4),
+        (["1,0,5,10", "2,3,4"], 2, 4),  # the first data row: pandas warns, it does not refuse
+        (["1,2,3", "4,5,6,"], 3, 4),  # a trailing comma: an empty fourth field
+        (["1,2,3", "4,5"], 3, 2),  # too few: pandas pads the row with a gap
+        (["1,2,", '"4",5,6', "7,8"], 4, 2),  # the last column has gaps: only then scanned
+        (['1,2,"multi\nline"', "4,5"], 4, 2),  # a quoted value spanning lines: the row's line
+    ],
+)
+def test_a_row_of_another_width_is_refused_with_its_line_and_both_counts(
+    tmp_path, rows, line, fields
+):
+    message = misshapen_error(tmp_path, "\n".join(["a,b,y", *rows]) + "\n")
+    assert message.startswith(f"data.csv: line {line} has {fields} fields, the header has 3 (")
+
+
+def test_a_shifted_row_is_named_not_the_target_it_broke(tmp_path):
+    """A word shifted into the target used to be reported as a bad target value."""
+    text = "a,note,y\n1,fine,2\n3,one, two,4\n"
+    columns = (Column("a", "float64"), Column("note", "category"))
+    assert misshapen_error(tmp_path, text, *columns) == (
+        "data.csv: line 3 has 4 fields, the header has 3 (a value holding a comma must be quoted)"
+    )
+
+
+def test_quoted_commas_blank_lines_and_gaps_are_not_misshapen(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text('a,b,y\n1,"2",3\n4,,\n\n"5",6,7\n')
+    columns = (Column("a", "float64", nullable=True), Column("b", "category", nullable=True))
+    frame = read_raw(path, schema_of(*columns))
+    assert frame["b"].tolist()[0] == "2" and frame["y"].isna().tolist() == [0, 1, 1, 0]
+
+
+def test_a_file_pandas_cannot_parse_keeps_its_message(tmp_path):
+    """The row locator only runs for a row of another width; bad bytes are pandas' to name."""
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"a,b,y\n1,2,3\n4,\xff\xfe,6\n")
+    with pytest.raises(ProjectError) as caught:
+        read_raw(path, schema_of(*WIDE_SCHEMA), shown="data.csv")
+    assert "not a valid CSV file" in str(caught.value) and "\n" not in str(caught.value)

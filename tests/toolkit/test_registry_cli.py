@@ -475,6 +475,25 @@ def test_an_unknown_model_is_refused_naming_the_known_ones(capsys, repo, command
     )
 
 
+@pytest.mark.parametrize(
+    "command",
+    [("check",), ("deploy", "--version", "v1.0.0"), ("verify", "v1.0.0"), ("gc", "--dry-run")],
+)
+def test_plugin_commands_refuse_an_unknown_model_naming_the_known_ones(capsys, repo, command):
+    """They used to fail later, on a file of that model (check: "signature ... missing")."""
+    add_second_model(repo)
+    target = repo.parent / "serving"
+    extra = ("--to", str(target)) if command[0] == "deploy" else ()
+    before = git(repo, "status", "--porcelain", "--ignored").stdout, remote_files(repo)
+    err = refused(capsys, repo, *command, *extra, "--model", "classifer")
+    assert err == (
+        "error: unknown model 'classifer': not in dvc.yaml's artifacts nor in the tags "
+        f"(known models: {', '.join(sorted([MODEL_NAME, 'other']))})\n"
+    )
+    assert (git(repo, "status", "--porcelain", "--ignored").stdout, remote_files(repo)) == before
+    assert not target.exists()
+
+
 def remote_files(repo: Path) -> dict[str, bytes]:
     remote = repo.parent / "dvc-remote"
     files = (p for p in remote.rglob("*") if p.is_file())

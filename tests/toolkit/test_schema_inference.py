@@ -54,6 +54,24 @@ def test_a_date_column():
     assert infer_frame(frame, "y", "regression").schema.dtypes["day"] == "datetime"
 
 
+def test_the_cells_that_keep_a_column_from_being_dates_are_named():
+    """3 unreadable cells of 300 used to make it text, unique per row: silently ignored."""
+    days = pd.date_range("2023-01-01", periods=300).strftime("%Y-%m-%d").tolist()
+    days[10], days[41], days[99] = "2023-02-30", "soon", "11/04/2023"  # lines 12, 43, 101
+    frame = cells({"signup": days, "x": [str(i % 7) for i in range(300)], "y": ["1", "2"] * 150})
+    inferred = infer_frame(frame, "y", "regression")
+    assert inferred.schema.column("signup").role == "ignore"
+    assert inferred.summary() == (
+        "schema: 3 columns — 1 features (1 int64), target y (int64), 1 ignored (signup: "
+        "identifier); signup is no datetime: 3 of 300 cells are no date like the others: "
+        "'2023-02-30' (line 12), 'soon' (line 43), '11/04/2023' (line 101) (fix or blank "
+        "them, then set its dtype to datetime); edit data/schema.yaml to change"
+    )
+    days[10], days[41], days[99] = "2023-01-11", "2023-02-11", "2023-04-10"
+    fixed = infer_frame(cells({"signup": days, "y": ["1", "2"] * 150}), "y", "regression")
+    assert fixed.schema.dtypes["signup"] == "datetime" and not fixed.not_dates
+
+
 @pytest.mark.parametrize(
     ("name", "values", "reason"),
     [
@@ -119,3 +137,23 @@ def test_an_inferred_schema_reads_its_own_file(tmp_path):
     typed = read_raw(path, schema)
     assert str(typed["when"].dtype) == "datetime64[ns]" and typed["ok"].isna().sum() == 10
     assert typed["species"].isna().sum() == 1 and typed["body_mass_g"].dtype == "float64"
+
+
+def test_a_row_of_another_width_is_refused_at_inference(tmp_path):
+    """A long first data row used to become pandas' index: every column shifted by one."""
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,y\n1,2.5,3,4\n5,6.5,7\n")
+    with pytest.raises(ProjectError) as caught:
+        infer_file(path, "y", "regression")
+    assert str(caught.value) == (
+        f"{path}: line 2 has 4 fields, the header has 3 (a value holding a comma must be quoted)"
+    )
+
+
+def test_a_dumped_index_and_a_gap_in_the_last_column_are_read(tmp_path):
+    """The short-row scan names its own columns: pandas' dumped index has no header name."""
+    path = tmp_path / "data.csv"
+    path.write_text(",x,y,note\n0,1.5,1,a\n1,2.5,2,\n2,3.5,3,b\n")
+    inferred = infer_file(path, "y", "regression")
+    assert inferred.reasons["Unnamed: 0"] == "identifier"
+    assert inferred.schema.column("note").nullable

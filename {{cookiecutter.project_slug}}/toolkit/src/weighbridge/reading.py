@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ProjectError
+from .row_shape import describe, first_misshapen_row, has_misshapen_rows
 from .schema import Column, Schema
 
 # Cells that mean "no value" (compared after stripping spaces).
@@ -79,6 +80,8 @@ def read_frame(path: Path, columns: list[str] | None, **options) -> pd.DataFrame
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)  # a mixed column: handled
+            # "Length of header ... does not match length of data": a long first data row
+            warnings.simplefilter("error", pd.errors.ParserWarning)
             return pd.read_csv(
                 path, usecols=columns, skip_blank_lines=False, encoding="utf-8-sig", **options
             )
@@ -86,6 +89,8 @@ def read_frame(path: Path, columns: list[str] | None, **options) -> pd.DataFrame
         raise ProjectError(f"{path}: file not found") from exc
     except pd.errors.EmptyDataError as exc:
         raise ProjectError(f"{path}: file is empty") from exc
+    except pd.errors.ParserWarning as exc:
+        raise ProjectError(f"{path}: a row has more fields than the header ({exc})") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise ProjectError(f"{path}: not a valid CSV file ({first_line})") from exc
@@ -97,20 +102,39 @@ def read_raw(
     """Read a raw CSV once, validate it against the schema, return typed columns in schema
     order (the target may have gaps: prepare drops those rows)."""
     source = Source(path, shown)
-    check_header(list(read_frame(path, None, nrows=0).columns), schema, source)
+    header = list(read_frame(path, None, nrows=0).columns)
+    check_header(header, schema, source)
     columns = [c for c in schema.columns if with_ignored or c.role != "ignore"]
     # Numbers through the C parser (fast); text-like and ignored columns as text.
-    text = {c.name: str for c in columns if c.dtype not in NUMERIC or c.role == "ignore"}
-    frame = read_frame(
-        path,
-        [column.name for column in columns],
-        dtype=text,
-        na_values=list(MISSING_TOKENS),
-        keep_default_na=False,
+    text = {c.name: str for c in schema.columns if c.dtype not in NUMERIC or c.role == "ignore"}
+    frame = read_every_column(
+        path, header, source, dtype=text, na_values=list(MISSING_TOKENS), keep_default_na=False
     )
     if frame.empty:
         raise ProjectError(f"{source.shown}: no data rows")
     return typed_in_place(frame, columns, lambda values, column: typed(values, column, source))
+
+
+def read_every_column(path: Path, header: list[str], source: Source, **options) -> pd.DataFrame:
+    """Every column: then pandas refuses a row with too many fields (``usecols`` would let
+    it drop the extra field silently). A row with too few, which pandas pads with gaps, is
+    looked for only when the last column has a gap."""
+    try:
+        frame = read_frame(path, None, index_col=False, **options)
+    except ProjectError as exc:
+        if isinstance(exc.__cause__, (pd.errors.ParserError, pd.errors.ParserWarning)):
+            refuse_misshapen_rows(path, len(header), source)  # names the line, both counts
+        raise
+    # A short row leaves the last column empty: only then is the whole file scanned.
+    if frame[header[-1]].isna().any() and has_misshapen_rows(path, len(header)):
+        refuse_misshapen_rows(path, len(header), source)
+    return frame
+
+
+def refuse_misshapen_rows(path: Path, width: int, source: Source) -> None:
+    row = first_misshapen_row(path)
+    if row is not None:
+        raise ProjectError(f"{source.shown}: {describe(row, width)}")
 
 
 def typed_in_place(frame: pd.DataFrame, columns: list[Column], convert) -> pd.DataFrame:

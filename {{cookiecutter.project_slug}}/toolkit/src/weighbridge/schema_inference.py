@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import ProjectError
-from .reading import MISSING_TOKENS, date_format, normalised, read_frame
+from .reading import (
+    FIRST_DATA_LINE,
+    MISSING_TOKENS,
+    Source,
+    date_format,
+    normalised,
+    read_every_column,
+    read_frame,
+)
 from .schema import Column, Schema, check_columns
 
 # id, ID, customer_id, "order id", customerId, uuid, rownum, pandas' dumped index "Unnamed: 0"
@@ -28,14 +36,22 @@ BOOL_WORDS = ("true", "false", "yes", "no")
 # (one-hot encoding it would give most rows a column of their own).
 FREE_TEXT_SHARE = 0.5
 MIN_ROWS_FOR_SHARE = 20
+# Dates have a separator or a month name; a bare word is no date even if pandas reads it.
+DATE_SHAPE = r"\d[-/.]\d|\d \w|\w \d"
+# A text column whose cells are dates but for fewer than this share: the summary names those
+# cells, which alone kept it from being a date column (and may make it an identifier).
+NEAR_DATE_SHARE = 0.9
+SHOWN_CELLS = 3
 
 
 @dataclass(frozen=True)
 class Inferred:
-    """The schema and, for each ignored column, why."""
+    """The schema; for each ignored column, why; for each text column of dates but for a
+    few cells, those cells."""
 
     schema: Schema
     reasons: dict[str, str]
+    not_dates: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line: what was inferred, and where to change it."""
@@ -51,13 +67,16 @@ class Inferred:
         ]
         if ignored:
             parts.append(f"{len(ignored)} ignored ({why})")
-        return ", ".join(parts) + "; edit data/schema.yaml to change"
+        notes = [f"{name} is no datetime: {cells}" for name, cells in self.not_dates.items()]
+        return "; ".join([", ".join(parts), *notes, "edit data/schema.yaml to change"])
 
 
 def infer_file(path: Path, target: str, task: str) -> Inferred:
     # The C parser types the numeric columns (fast at a million rows); only the others are
     # looked at as text.
-    frame = read_frame(path, None, na_values=list(MISSING_TOKENS), keep_default_na=False)
+    header = list(read_frame(path, None, nrows=0).columns)
+    options = {"na_values": list(MISSING_TOKENS), "keep_default_na": False}
+    frame = read_every_column(path, header, Source(path), **options)  # a misshapen row: refused
     return infer_frame(frame, target, task)
 
 
@@ -65,10 +84,14 @@ def infer_frame(frame: pd.DataFrame, target: str, task: str) -> Inferred:
     """``frame``: the CSV as read, numbers parsed or not (text cells are looked at as text)."""
     if target not in frame.columns:
         raise ProjectError(f"target {target!r} is not a column of the CSV")
-    columns, reasons = [], {}
+    columns, reasons, not_dates = [], {}, {}
     for name in frame.columns:
         values = normalised(frame[name])
         dtype = value_dtype(values)
+        if dtype == "category":
+            misfits = date_misfits(values.dropna())
+            if misfits is not None and not misfits.empty:
+                not_dates[name] = describe_misfits(misfits, int(values.notna().sum()))
         if name == target:
             columns.append(target_column(name, dtype, values, task))
             continue
@@ -82,7 +105,7 @@ def infer_frame(frame: pd.DataFrame, target: str, task: str) -> Inferred:
         check_columns("data/schema.yaml", task, schema.columns)
     except ProjectError as exc:  # e.g. every other column is an identifier
         raise ProjectError(f"cannot infer a schema: {exc}") from None
-    return Inferred(schema, reasons)
+    return Inferred(schema, reasons, not_dates)
 
 
 def value_dtype(values: pd.Series) -> str:
@@ -111,12 +134,33 @@ def fits_int64(present: pd.Series) -> bool:
 
 
 def looks_like_dates(present: pd.Series) -> bool:
-    # Dates have a separator or a month name; a bare word is no date even if pandas reads it.
-    if not present.str.contains(r"\d[-/.]\d|\d \w|\w \d", regex=True).all():
-        return False
+    misfits = date_misfits(present)
+    return misfits is not None and misfits.empty
+
+
+def date_misfits(present: pd.Series) -> pd.Series | None:
+    """The cells that are no date in the column's date format (empty: every cell is one);
+    None when the column is not mostly dates."""
+    shaped = present.str.contains(DATE_SHAPE, regex=True)
+    if shaped.mean() < NEAR_DATE_SHARE:  # most text columns stop here, before any parsing
+        return None
     nothing_missing = pd.Series(False, index=present.index)
     _, parsed = date_format(present, nothing_missing)
-    return bool(parsed.notna().all())
+    dates = parsed.notna() & shaped
+    return present[~dates] if dates.mean() >= NEAR_DATE_SHARE else None
+
+
+def describe_misfits(misfits: pd.Series, present: int) -> str:
+    """``3 of 300 cells are no date: 'soon' (line 12), …; fix or blank them``."""
+    shown = ", ".join(
+        f"{cell!r} (line {int(row) + FIRST_DATA_LINE})"
+        for row, cell in misfits.head(SHOWN_CELLS).items()
+    )
+    more = ", …" if len(misfits) > SHOWN_CELLS else ""
+    return (
+        f"{len(misfits)} of {present} cells are no date like the others: {shown}{more} "
+        "(fix or blank them, then set its dtype to datetime)"
+    )
 
 
 def identifier_reason(name: str, dtype: str, values: pd.Series) -> str | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import errno
 import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -50,6 +50,7 @@ CONNECTION_FAULTS = frozenset(
     {"refused", "no_such_host", "unreachable", "timed_out", "cannot_connect"}
 )
 WHERE_CREDENTIALS_GO = "(`dvc remote modify --local`, or the environment)"
+PUSH_EVERY_TAG = "dvc push -T"  # a registered version's objects: those of its tag
 # Reading at a commit, DVC stands this in (the project's own cache) when no remote is set.
 DVC_STAND_IN_REMOTE = "auto-generated-upstream"
 
@@ -87,18 +88,27 @@ def classify(exc: BaseException) -> Fault | None:
     return None
 
 
-def remote_cause(exc: BaseException, repo: Any, remote: str | None = None) -> str:
+def remote_cause(
+    exc: BaseException,
+    repo: Any,
+    remote: str | None = None,
+    restore: Callable[[], str | None] | None = None,
+) -> str:
     """The cause of ``exc``, a failed read through the DVC repo ``repo`` (a ``dvc.repo.Repo``).
 
     Two answers of dvc need the remote itself to explain them: "No storage files available"
     (is the file missing, or the whole remote folder or bucket gone?), and a bare 403 (dvc
     asks with HEAD requests, whose answers have no body to say why): listing the remote's
-    root gets the server's own words.
+    root gets the server's own words. ``restore``: what puts a missing file back, asked
+    only when a file is missing (the caller knows which objects it needs).
     """
     cause = storage_cause(exc)
     missing = [error for error in causes(exc) if isinstance(error, FileNotFoundError)]
     if cause is None and missing:
-        return probe_remote(repo, remote) or _not_pushed(missing[0])
+        probe = probe_remote(repo, remote)
+        if probe is not None:
+            return probe
+        return _not_pushed(missing[0], restore() if restore is not None else None)
     if cause is not None and cause.startswith(DENIED):
         probe = probe_remote(repo, remote)
         return probe if probe is not None and probe.startswith(DENIED) else cause
@@ -123,11 +133,12 @@ def probe_remote(repo: Any, remote: str | None = None) -> str | None:
     return None
 
 
-def _not_pushed(error: FileNotFoundError) -> str:
+def _not_pushed(error: FileNotFoundError, advice: str | None) -> str:
     """The remote answers, but lacks this file: then the data really is missing."""
     if not error.filename:
         return one_line(error)
-    return f"{error.filename} is not in the remote storage (dvc push it from where it was made)"
+    advice = advice or f"run `{PUSH_EVERY_TAG}` in a clone whose DVC cache has it"
+    return f"{error.filename} is not in the remote storage ({advice})"
 
 
 # --- a read at a commit through DVCFileSystem (cache, then the default remote) ----------
@@ -161,7 +172,7 @@ def read_cause(exc: BaseException, fs: Any) -> str:
         return f"they are not in the DVC cache, and {where} cannot be read: {probe}"
     return (
         f"they are neither in the DVC cache nor on {where}; push them from a machine that "
-        "has them (`dvc push -T` pushes every tag)"
+        f"has them (`{PUSH_EVERY_TAG}` pushes every tag)"
     )
 
 

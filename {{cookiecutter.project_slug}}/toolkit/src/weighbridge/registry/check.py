@@ -19,7 +19,8 @@ from ..gate.inputs import load_inputs, workspace_candidate
 from . import gitutil
 from .champion import as_production, load_candidate, load_production
 from .errors import RegistryError
-from .store import Version
+from .models import require_known_model
+from .store import Version, load_registry
 
 REPORT = "reports/gate.json"
 IDENTITY = ("version", "commit", "weights_sha256")
@@ -101,6 +102,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Print the verdict (one line when it passes); a rejection is an error, exit 1."""
+    require_known_model(args.repo, args.model, load_registry(args.repo).models())
     result = current_verdict(args.repo, args.model)
     note = staleness(args.repo, result)
     if args.json:

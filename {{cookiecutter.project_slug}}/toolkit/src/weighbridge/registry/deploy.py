@@ -29,10 +29,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from functools import partial
 from pathlib import Path
 
 from ..project import only_model
 from ..storage_errors import (
+    PUSH_EVERY_TAG,
     describe_remote,
     one_line,
     remote_cause,
@@ -44,6 +46,7 @@ from .cli import version_arg
 from .deploy_folder import DEPLOYED_FILE, check_target, resolve_target, staging_beside, swap_in
 from .errors import RegistryError
 from .gitutil import git_cause, read_tags, repo_root
+from .models import require_known_model
 from .store import Registry, Version, load_registry
 
 CHUNK = 1 << 20
@@ -68,6 +71,8 @@ def run(args: argparse.Namespace) -> None:
     try:
         with staging_beside(target) as staging, _temporary_files_in(staging / "tmp"):
             registry, source = _registry_of(args.source_repo, args.repo, staging / "tags.git")
+            local = Path(source) if Path(source).is_dir() else None  # else a git URL
+            require_known_model(local, args.model, registry.models())
             version = _resolve(registry, args.model, args.version, args.stage)
             files = _manifest_files(version)
             record = _record(version, files, args.stage, source)
@@ -273,7 +278,8 @@ def _fetch(source: str, version: Version, out: Path, remote: str | None) -> None
                 download(repo.dvcfs, repo.dvcfs.from_os_path(path), str(out))
             except Exception as exc:  # dvc, dvc-data, fsspec and the network raise their own
                 where = describe_remote(repo, remote)
-                cause = remote_cause(exc, repo, remote)
+                restore = partial(restore_advice, repo, remote, version)
+                cause = remote_cause(exc, repo, remote, restore)
                 raise RegistryError(f"{what} from the DVC remote {where}: {cause}") from None
     except RegistryError:
         raise
@@ -281,6 +287,28 @@ def _fetch(source: str, version: Version, out: Path, remote: str | None) -> None
         raise RegistryError(f"{what}: {storage_cause(exc) or one_line(exc)}") from None
     finally:
         clean_repos()  # the temporary clone and cache dvc made for a remote repo
+
+
+def restore_advice(repo, remote: str | None, version: Version) -> str | None:
+    """What puts back a file of the version's folder that the remote lost. ``dvc push``
+    alone does not: while the remote has the folder's listing (its ``.dir`` object),
+    dvc-data takes every file it lists to be there too, and reports "Everything is up to
+    date". None: no listing to blame (then pushing the tags is enough)."""
+    oid = (version.manifest.get("artifact") or {}).get("md5")
+    if not isinstance(oid, str) or not oid.endswith(".dir"):
+        return None
+    try:
+        odb = repo.cloud.get_remote_odb(remote, "push")
+        if not odb.exists(oid):
+            return None
+        listing = odb.fs.unstrip_protocol(odb.oid_to_path(oid))
+    except Exception:  # the remote cannot tell: the generic advice stands
+        return None
+    return (
+        f"the remote still has the folder's listing {listing}, so `dvc push` takes the folder "
+        f"for complete: delete that listing from the remote, then run `{PUSH_EVERY_TAG}` in a "
+        "clone whose DVC cache has the files"
+    )
 
 
 @contextmanager

@@ -42,21 +42,20 @@ def artifact_path(project: Path, model: str) -> str:
     return declared_artifacts(project).get(model, f"{MODELS_DIR}/{model}")
 
 
-def require_known_model(project: Path, model: str, tagged: Iterable[str]) -> None:
-    """Refuse a ``--model`` that is neither tagged nor declared (nor the project's default):
-    most likely a typo, which would otherwise register a model nobody deploys, or list an
-    empty registry."""
+def require_known_model(project: Path | None, model: str, tagged: Iterable[str]) -> None:
+    """Refuse a ``--model`` that is neither tagged nor declared:
+    most likely a typo, which would otherwise register a model nobody deploys, list an
+    empty registry, or fail later on a file of that name. ``project`` None: only the tags
+    are known (deploy from a git URL)."""
     tagged = set(tagged)
     if model in tagged:
         return
-    declared = declared_artifacts(project)
+    declared = declared_artifacts(project) if project is not None else {}
     if model in declared:
         return
     known = ", ".join(sorted(tagged | set(declared))) or "none"
-    raise RegistryError(
-        f"unknown model {model!r}: not in dvc.yaml's artifacts nor in the tags "
-        f"(known models: {known})"
-    )
+    where = "in the tags" if project is None else "in dvc.yaml's artifacts nor in the tags"
+    raise RegistryError(f"unknown model {model!r}: not {where} (known models: {known})")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from ..errors import printable
 from .cli import version_arg
 from .errors import RegistryError
 from .gitutil import repo_root
+from .models import require_known_model
 from .store import Version, load_registry
 
 # Describes the machine, not the model: a rebuild elsewhere legitimately differs.
@@ -35,7 +36,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     root = repo_root(args.repo)
-    version = load_registry(root).resolve(args.model, args.version)
+    registry = load_registry(root)
+    require_known_model(root, args.model, registry.models())
+    version = registry.resolve(args.model, args.version)
     expected = _expected_hashes(version)
     workdir = Path(tempfile.mkdtemp(prefix=f"registry-verify-{version.version}-"))
     try:
