@@ -25,7 +25,6 @@ from tests.helpers import (
     copy_trained,
     dvc,
     git,
-    package_of,
     project_env,
     pymod,
     retrain,
@@ -91,15 +90,16 @@ def local_tags(project: Path) -> list[str]:
 
 
 GATES_PRODUCTION = (  # the production the gate compares with (registry/champion.py)
-    "import sys; from pathlib import Path; from {package}.registry.champion import "
-    "production_version; from {package}.config import MODEL_NAME;"
-    " v = production_version(Path(sys.argv[1]), MODEL_NAME); print(v.version + '@' + v.commit)"
+    "import sys; from pathlib import Path; from weighbridge.registry.champion import "
+    "production_version; from weighbridge.config import ProjectPaths; project = Path(sys.argv[1]);"
+    " v = production_version(project, ProjectPaths(project).model_name);"
+    " print(v.version + '@' + v.commit)"
 )
 
 
 def production_answers(project: Path, tmp_path: Path, deploy_to: str) -> dict:
     """What list, show production, the gate and deploy --stage production say."""
-    code = GATES_PRODUCTION.format(package=package_of(project))
+    code = GATES_PRODUCTION
     gate = run([sys.executable, "-c", code, str(project)], project).stdout.strip()
     target = tmp_path / deploy_to
     registry(project, "deploy", "--stage", "production", "--to", str(target))

@@ -19,7 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import copy_trained, dvc, git, package_of, pymod, retrain, run, project_pythonpath
+from tests.helpers import (
+    copy_trained,
+    dvc,
+    git,
+    package_of,
+    pymod,
+    retrain,
+    run,
+    project_pythonpath,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ FLOORS = {
     "data": {
         "", "config", "errors", "project", "schema", "reading", "schema_inference",
         "transformers", "signature", "model_io", "metrics", "scoring", "storage_errors",
-        "plots", "profiles", "psi", "batch",
+        "plots", "profiles", "psi", "batch", "row_shape",
     },
     "gate": {"gate", "gate.checks", "gate.inputs", "gate.stats", "gate.verdict"},
     "grammar and git": {
@@ -31,7 +31,7 @@ FLOORS = {
     },
     "actions": {
         "registry.actions", "registry.check", "registry.champion", "registry.pipeline",
-        "registry.remote_weights", "registry.gc",
+        "registry.remote_weights", "registry.gc", "registry.remote_sweep",
     },
     "serving and views": {
         "registry.cli", "registry.__main__", "registry.deploy", "registry.deploy_folder",

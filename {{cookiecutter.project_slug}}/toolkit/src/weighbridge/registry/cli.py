@@ -56,11 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser(argv).parse_args(argv)
         args.repo = Path(args.repo).resolve()
-        if args.model is None:  # None still for deploy --repo: the remote's tags tell
+        if args.model is None:
             from .models import project_model  # dataclasses: not for --model reads
 
             args.model = project_model(args.repo)
-        if args.model is None and not getattr(args, "source_repo", None):
+        if args.model is None and args.command != "deploy":  # deploy: from the tags it reads
             args.model = only_model(load_registry(args.repo).models(), str(args.repo))
         status = args.handler(args)  # a verdict may set it (check: raises; drift: returns 1)
     except ProjectError as exc:

@@ -129,8 +129,10 @@ def _git(*args: str) -> subprocess.CompletedProcess:
 
 
 def _dvc(clone: Path, *args: str, what: str) -> None:
-    # The version's own code runs, not the code of the checkout we were called from.
-    env = {**os.environ, "PYTHONPATH": str(clone / "src")}
+    # The version's own code runs (its package and the toolkit it vendored, if it had one),
+    # not the code of the checkout we were called from.
+    sources = [clone / "src", clone / "toolkit" / "src"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, sources))}
     result = subprocess.run(
         [sys.executable, "-m", "dvc", *args], cwd=clone, env=env, capture_output=True, text=True
     )
