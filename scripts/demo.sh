@@ -51,7 +51,7 @@ echoed cd "$PROJECT"
 cd "$PROJECT"
 
 step "Install it into the demo's environment (its dependencies are already there)"
-show python -m pip install --quiet --no-deps --no-build-isolation -e .
+show python -m pip install --quiet --no-deps --no-build-isolation -e ./toolkit -e .
 
 step "Publish the repository to a git remote (a bare repository beside it)"
 show git init -q --bare "$DEMO_DIR/origin.git"
