@@ -72,8 +72,10 @@ def run(args: argparse.Namespace) -> None:
         with staging_beside(target) as staging, _temporary_files_in(staging / "tmp"):
             registry, source = _registry_of(args.source_repo, args.repo, staging / "tags.git")
             local = Path(source) if Path(source).is_dir() else None  # else a git URL
-            require_known_model(local, args.model, registry.models())
-            version = _resolve(registry, args.model, args.version, args.stage)
+            # no dvc.yaml names a model here (a serving machine): the registry's only one
+            model = args.model or only_model(registry.models(), "the registry")
+            require_known_model(local, model, registry.models())
+            version = _resolve(registry, model, args.version, args.stage)
             files = _manifest_files(version)
             record = _record(version, files, args.stage, source)
             current = _current_deployment(target, record, version)
@@ -187,9 +189,7 @@ def _fetch_tags(url: str, into: Path) -> Path:
     return into
 
 
-def _resolve(registry: Registry, model: str | None, version: str | None, stage: str | None):
-    if model is None:  # deploy --repo outside any project: the remote's only model
-        model = only_model(registry.models(), "the registry")
+def _resolve(registry: Registry, model: str, version: str | None, stage: str | None):
     registry.require_model_active(model, "deploy")
     if version is not None:
         found = registry.version(model, version)
