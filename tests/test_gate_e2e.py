@@ -109,8 +109,8 @@ def project(champion_project, tmp_path) -> Path:
 def test_without_production_only_the_floor_applies(champion_project):
     verdict = champion_project["first_gate"]
     assert verdict["passed"] is True
-    assert verdict["production"] is None and "only the absolute floor" in verdict["note"]
-    assert [check["name"] for check in verdict["checks"]] == ["min_value"]
+    assert verdict["production"] is None and "only the floors" in verdict["note"]
+    assert [check["name"] for check in verdict["checks"]] == ["min_value", "trivial"]
     assert "gate passed: accuracy" in champion_project["promote_output"]
 
 

@@ -23,7 +23,7 @@ from .config import MODEL_NAME, ProjectPaths
 from .errors import ProjectError, run_cli
 from .gate import GateResult, judge
 from .gate.inputs import load_inputs, workspace_candidate
-from .registry.champion import load_production
+from .registry.champion import load_history, load_production
 
 # Where `dvc exp run --queue` and `--temp` copy the repository (dvc.repo.experiments).
 EXPERIMENT_COPIES = Path(".dvc") / "tmp" / "exps"
@@ -53,8 +53,10 @@ def run(project_dir: Path) -> GateResult:
     """Judge the work tree's model, write both verdict files, return the verdict."""
     params, holdout = load_inputs(project_dir)
     candidate = workspace_candidate(project_dir, MODEL_NAME)
-    production = load_production(origin_repo(project_dir), MODEL_NAME)
-    result = judge(candidate, production, holdout, params)
+    origin = origin_repo(project_dir)
+    production = load_production(origin, MODEL_NAME)
+    history = load_history(origin, MODEL_NAME) if production is not None else []
+    result = judge(candidate, production, holdout, params, history)
     paths = ProjectPaths(project_dir)
     write_json(paths.gate_json, result.to_metrics())
     write_json(paths.gate_report, result.to_record())

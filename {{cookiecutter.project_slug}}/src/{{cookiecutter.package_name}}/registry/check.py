@@ -17,7 +17,7 @@ from typing import Any
 from ..gate import GateResult, judge
 from ..gate.inputs import load_inputs, workspace_candidate
 from . import gitutil
-from .champion import as_production, load_candidate, load_production
+from .champion import as_production, load_candidate, load_history, load_production
 from .errors import RegistryError
 from .store import Version
 
@@ -29,7 +29,9 @@ def current_verdict(project_dir: Path, model: str) -> GateResult:
     """The gate's verdict on ``models/<model>`` of the work tree against production now."""
     params, holdout = load_inputs(project_dir)
     candidate = workspace_candidate(project_dir, model)
-    return judge(candidate, load_production(project_dir, model), holdout, params)
+    production = load_production(project_dir, model)
+    history = load_history(project_dir, model) if production is not None else []
+    return judge(candidate, production, holdout, params, history)
 
 
 def promotion_verdict(
@@ -41,7 +43,9 @@ def promotion_verdict(
     params, holdout = load_inputs(project_dir)
     contender = load_candidate(project_dir, candidate)
     champion = as_production(project_dir, production) if production is not None else None
-    return judge(contender, champion, holdout, params)
+    history = load_history(project_dir, candidate.model) if production is not None else []
+    history = [held for held in history if held.version != candidate.version]
+    return judge(contender, champion, holdout, params, history)
 
 
 def recorded_production(project_dir: Path) -> dict[str, str] | None:
