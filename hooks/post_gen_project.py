@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import importlib.util
 import json
+import math
 import os
 import re
 import shlex
@@ -20,6 +21,8 @@ from contextlib import ExitStack
 from pathlib import Path
 
 RAW_CSV = Path("data/raw/dataset.csv")
+PARAMS_YAML = Path("params.yaml")
+PROJECT_NOTE = "  # This project: the hold-out rows are counted when the project is baked."
 SCHEMA_YAML = Path("data/schema.yaml")
 BUNDLED = {
     "breast_cancer": ("load_breast_cancer", "classification"),
@@ -120,8 +123,44 @@ def write_data(project: Path, context: dict) -> dict:
         target, task = TARGET, BUNDLED[context["dataset"]][1]
     document, summary = infer_schema(project, context["package_name"], target, task)
     write_schema(project, document)
+    tune_params(project, context["package_name"], document)
     print(summary)
     return document
+
+
+def tune_params(project: Path, package: str, document: dict) -> None:
+    """params.yaml's gate section computed for this data: the hold-out size and what one
+    row of it weighs, and on imbalanced classes a metric that a model always answering the
+    majority class cannot win (the rule: src/<package>/gate/balance.py)."""
+    import pandas as pd
+    import yaml
+
+    path = project / PARAMS_YAML
+    text = path.read_text(encoding="utf-8")
+    target = next(c["name"] for c in document["columns"] if c.get("role") == "target")
+    sys.path.insert(0, str(project / "src"))
+    try:
+        balance = importlib.import_module(f"{package}.gate.balance")
+        reading = importlib.import_module(f"{package}.reading")
+    finally:
+        sys.path.remove(str(project / "src"))
+    raw = pd.read_csv(project / RAW_CSV, usecols=[target], dtype=str, keep_default_na=False)
+    values = raw[target].str.strip()
+    values = values[~values.isin(reading.MISSING_TOKENS)]
+    test_size = yaml.safe_load(text)["prepare"]["test_size"]
+    rows = math.ceil(len(values) * test_size)
+    text = text.replace(
+        PROJECT_NOTE,
+        f"  # This project: about {rows} hold-out rows; one row is {1 / rows:.4f} of accuracy.",
+    )
+    shares = balance.imbalance(values) if document["task"] == "classification" else None
+    if shares is not None:
+        text = text.replace(
+            "  metric: accuracy #",
+            f"  # balanced_accuracy, not accuracy: the classes are imbalanced ({shares})\n"
+            f"  metric: {balance.BALANCED_METRIC} #",
+        )
+    path.write_text(text, encoding="utf-8")
 
 
 def dvc_command() -> list[str]:

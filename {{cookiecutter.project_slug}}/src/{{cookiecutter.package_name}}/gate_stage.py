@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from .config import MODEL_NAME, ProjectPaths
 from .errors import ProjectError, run_cli
 from .gate import GateResult, judge
-from .gate.inputs import load_inputs, workspace_candidate
+from .gate.balance import accuracy_warning
+from .gate.inputs import Holdout, load_inputs, workspace_candidate
 from .registry.champion import load_history, load_production
 
 # Where `dvc exp run --queue` and `--temp` copy the repository (dvc.repo.experiments).
@@ -51,6 +53,11 @@ def origin_repo(project_dir: Path) -> Path:
 
 def run(project_dir: Path) -> GateResult:
     """Judge the work tree's model, write both verdict files, return the verdict."""
+    return run_on_holdout(project_dir)[0]
+
+
+def run_on_holdout(project_dir: Path) -> tuple[GateResult, Holdout]:
+    """``run``, also returning the hold-out set it judged on."""
     params, holdout = load_inputs(project_dir)
     candidate = workspace_candidate(project_dir, MODEL_NAME)
     origin = origin_repo(project_dir)
@@ -60,7 +67,7 @@ def run(project_dir: Path) -> GateResult:
     paths = ProjectPaths(project_dir)
     write_json(paths.gate_json, result.to_metrics())
     write_json(paths.gate_report, result.to_record())
-    return result
+    return result, holdout
 
 
 def write_json(path: Path, payload: dict) -> None:
@@ -69,7 +76,11 @@ def write_json(path: Path, payload: dict) -> None:
 
 
 def main() -> None:
-    result = run(Path("."))
+    result, holdout = run_on_holdout(Path("."))
+    schema = holdout.schema
+    warning = accuracy_warning(result.metric, schema.task, holdout.frame[schema.target])
+    if warning:  # plain accuracy on imbalanced classes (gate/balance.py)
+        print(warning, file=sys.stderr)
     print(result.summary() if result.passed else f"gate rejected: {result.details()}")
 
 
