@@ -20,7 +20,7 @@ from .errors import RegistryError
 from .gto_config import require_allowed_stage
 from .manifest import build_manifest, read_yaml, tag_message
 from .models import artifact_path, model_scope, require_known_model, scoped
-from .pipeline import require_clean, require_up_to_date
+from .pipeline import can_judge, require_clean, require_gate_passed, require_up_to_date
 from .remote_weights import ensure_on_remote
 from .semver import FIRST_VERSION, SemVer
 from .store import Registry, Version, iso_utc, load_registry
@@ -91,6 +91,9 @@ def verdict_now(repo: Path, registry: Registry, model: str):
     verdict about the same production that disagrees with it."""
     from .check import current_verdict, disagreement, recorded_production, shown_production
 
+    if not can_judge(repo):  # a pipeline without this gate's inputs: held to its record
+        require_gate_passed(repo)
+        return None
     recorded = recorded_production(repo)
     fresh = current_verdict(repo, model)
     if same_version(recorded, registry.stage_version(model, PRODUCTION)):
@@ -150,11 +153,14 @@ def promote(
     if current is candidate:
         raise RegistryError(f"{model} {version} is already in stage {stage}")
     ensure_on_remote(repo, weights_path(repo, candidate), candidate.commit, f"{model} {version}")
-    gate = run_gate(repo, candidate, registry.stage_version(model, PRODUCTION))
-    contradicted = recorded_contradiction(candidate, gate)
+    gated = stage in gated_stages(repo)
+    gate = None
+    if gated or can_judge(repo):
+        gate = run_gate(repo, candidate, registry.stage_version(model, PRODUCTION))
+    contradicted = recorded_contradiction(candidate, gate) if gate is not None else None
     if contradicted is not None and not force:
         raise RegistryError(f"{contradicted}: not promoting (override with --force --reason TEXT)")
-    if stage in gated_stages(repo) and not gate.passed and not force:
+    if gated and not gate.passed and not force:
         raise RegistryError(
             f"gate refused {version} for {stage}: {gate_summary(gate)} "
             "(override with --force --reason TEXT)"

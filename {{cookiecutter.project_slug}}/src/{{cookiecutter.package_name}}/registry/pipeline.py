@@ -1,4 +1,4 @@
-"""Is HEAD registrable? Clean work tree, pipeline up to date (the gate: actions.py)."""
+"""Is HEAD registrable? Clean work tree, pipeline up to date, gate passed."""
 
 import json
 import shutil
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .errors import RegistryError
 from .gitutil import dirty_paths
+from .manifest import read_json
 
 # dvc reports an always_changed stage (gate) as changed on every run
 ALWAYS_CHANGED = "always changed"
@@ -53,3 +54,25 @@ def dvc_command() -> list[str]:
     if found is None:
         raise RegistryError("dvc is not installed: pip install dvc (needed to register)")
     return [found]
+
+
+def require_gate_passed(project: Path) -> dict:
+    """The recorded verdict (metrics/gate.json's ``passed``, reports/gate.json's summary)."""
+    verdict = read_json(project / "metrics" / "gate.json")
+    if not isinstance(verdict, dict) or "passed" not in verdict:
+        raise RegistryError("metrics/gate.json: key 'passed' is missing")
+    if verdict["passed"] is not True:
+        report = read_json(project / "reports" / "gate.json")
+        summary = report.get("summary") if isinstance(report, dict) else None
+        raise RegistryError(
+            f"gate failed for HEAD ({summary or 'see reports/gate.json'}): not registering"
+        )
+    return verdict
+
+
+def can_judge(project_dir: Path) -> bool:
+    """Whether this project's gate can judge here: it needs data/schema.yaml (a real
+    project's is a dependency of prepare, so an up-to-date pipeline has it). A pipeline
+    without it runs another gate (the registry's toy test pipeline) and is held to the
+    verdict it records."""
+    return (Path(project_dir) / "data" / "schema.yaml").is_file()
