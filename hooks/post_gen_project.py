@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import importlib.util
 import json
-import math
 import os
 import re
 import shlex
@@ -129,30 +128,26 @@ def write_data(project: Path, context: dict) -> dict:
 
 
 def tune_params(project: Path, package: str, document: dict) -> None:
-    """params.yaml's gate section computed for this data: the hold-out size and what one
-    row of it weighs, and on imbalanced classes a metric that a model always answering the
-    majority class cannot win (the rule: src/<package>/gate/balance.py)."""
-    import pandas as pd
-    import yaml
-
+    """params.yaml's gate section computed for this data: how many rows the split holds
+    out and what one of them weighs, and on imbalanced classes a metric that a model always
+    answering the majority class cannot win (the rule: src/<package>/gate/balance.py)."""
     path = project / PARAMS_YAML
-    text = path.read_text(encoding="utf-8")
-    target = next(c["name"] for c in document["columns"] if c.get("role") == "target")
     sys.path.insert(0, str(project / "src"))
     try:
-        balance = importlib.import_module(f"{package}.gate.balance")
-        reading = importlib.import_module(f"{package}.reading")
+        names = ("config", "errors", "schema", "reading", "splitting", "prepare", "gate.balance")
+        modules = {name: importlib.import_module(f"{package}.{name}") for name in names}
     finally:
         sys.path.remove(str(project / "src"))
-    raw = pd.read_csv(project / RAW_CSV, usecols=[target], dtype=str, keep_default_na=False)
-    values = raw[target].str.strip()
-    values = values[~values.isin(reading.MISSING_TOKENS)]
-    test_size = yaml.safe_load(text)["prepare"]["test_size"]
-    rows = math.ceil(len(values) * test_size)
-    text = text.replace(
-        PROJECT_NOTE,
-        f"  # This project: about {rows} hold-out rows; one row is {1 / rows:.4f} of accuracy.",
-    )
+    text = path.read_text(encoding="utf-8")
+    try:
+        note = f"  # This project: {holdout_note(project, modules)}"
+    except modules["errors"].ProjectError:  # prepare will say what is wrong with the data
+        note = "  # This project: prepare prints how many rows it holds out."
+    text = text.replace(PROJECT_NOTE, note)
+    balance = modules["gate.balance"]
+    target = next(c["name"] for c in document["columns"] if c.get("role") == "target")
+    raw = pd_read_text(project / RAW_CSV, target)  # the labels as written, for the message
+    values = raw[~raw.isin(modules["reading"].MISSING_TOKENS)]
     shares = balance.imbalance(values) if document["task"] == "classification" else None
     if shares is not None:
         text = text.replace(
@@ -161,6 +156,24 @@ def tune_params(project: Path, package: str, document: dict) -> None:
             f"  metric: {balance.BALANCED_METRIC} #",
         )
     path.write_text(text, encoding="utf-8")
+
+
+def holdout_note(project: Path, modules: dict) -> str:
+    """How many rows prepare's split holds out of this data, and one row's weight."""
+    schema = modules["schema"].load_schema(project / SCHEMA_YAML)
+    params = modules["config"].load_prepare(project / PARAMS_YAML, schema.task)
+    frame = modules["reading"].read_raw(project / RAW_CSV, schema, with_ignored=False)
+    frame, _ = modules["prepare"].drop_missing_target(frame, schema)
+    _, holdout = modules["splitting"].split_rows(frame, schema, params, RAW_CSV)
+    rows = max(len(holdout), 1)
+    return f"{rows} hold-out rows; one row is {1 / rows:.4f} of accuracy."
+
+
+def pd_read_text(path: Path, column: str):
+    import pandas as pd
+
+    frame = pd.read_csv(path, usecols=[column], dtype=str, keep_default_na=False)
+    return frame[column].str.strip()
 
 
 def dvc_command() -> list[str]:

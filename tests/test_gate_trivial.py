@@ -55,7 +55,7 @@ def test_a_model_no_better_than_always_no_is_refused_a_class_weighted_one_promot
     params = yaml.safe_load(params_text)
     assert params["gate"]["metric"] == "balanced_accuracy" and params["gate"]["min_value"] is None
     assert "the classes are imbalanced ('no' 79.3%, 'yes' 20.7%)" in params_text
-    assert "about 1500 hold-out rows; one row is 0.0007 of accuracy" in params_text
+    assert "1501 hold-out rows; one row is 0.0007 of accuracy" in params_text
     assert "45 rows" not in params_text
 
     dvc(project, "repro")  # the plain model: refused on balanced accuracy

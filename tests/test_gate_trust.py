@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers import dvc, git
 from tests.test_gate_e2e import (  # noqa: F401 (champion_project is a fixture)
+    CLEARLY_WORSE,
     champion_project,
     commit_all,
     copy_project,
@@ -25,10 +26,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def forged(champion_project, tmp_path) -> Path:  # noqa: F811
-    """A copy whose HEAD is a clearly worse model (C=1e-6) with both verdict files edited
+    """A copy whose HEAD is a clearly worse model (C=1e-3) with both verdict files edited
     to say passed, committed to DVC and git as the issue describes."""
     project = copy_project(champion_project["project"], tmp_path)
-    set_params(project, "train", hyperparams={"C": 1e-6})
+    set_params(project, "train", hyperparams={"C": CLEARLY_WORSE})
     dvc(project, "repro")
     for name in ("metrics/gate.json", "reports/gate.json"):
         path = project / name
