@@ -8,6 +8,8 @@ balanced accuracy (the default the bake picks for such data) and is promoted.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +85,13 @@ def test_a_model_no_better_than_always_no_is_refused_a_class_weighted_one_promot
     registry(project, "register")
     registry(project, "promote", "v1.0.0", "--stage", "production")
     assert {"classifier@v1.0.0", "classifier#production#1"} <= tags(project)
+    shown = registry(project, "show", "v1.0.0", "--json").stdout
+    manifest = json.loads(shown)["manifest"]
+    assert manifest["gate"]["trivial"] == manifest["metrics"]["gate"]["trivial"] == 0.5
+    table = registry(project, "show", "v1.0.0").stdout
+    assert re.search(r"^\S*gate\.trivial\s+0\.5$", table, re.MULTILINE), table
+    print(
+        f"churn-like: balanced_accuracy plain {plain['candidate']:.4f}, class-weighted "
+        f"{weighted['candidate']:.4f}, trivial {weighted['trivial']:.4f}; accuracy plain "
+        f"{accuracy['candidate']:.4f}, trivial {accuracy['trivial']:.4f}"
+    )

@@ -181,7 +181,8 @@ def recorded_contradiction(candidate: Version, gate) -> str | None:
     gate, judging it now, fails it on the same hold-out set against the same production."""
     from .check import contradiction
 
-    recorded = candidate.section("gate")
+    # a version registered by another tool records what its commit's metrics/gate.json says
+    recorded = candidate.manifest.get("gate") if candidate.derived else candidate.section("gate")
     if candidate.section("gate_overridden"):
         return None  # registered despite the gate, and says so
     where = f"the verdict recorded for {candidate.model} {candidate.version}"
