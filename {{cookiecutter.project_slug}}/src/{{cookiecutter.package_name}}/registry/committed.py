@@ -92,6 +92,4 @@ def read_at_commit(
             names = [path[len(folder) + 1 :] for path in fs.find(folder)]
         return {name: fs.read_bytes(f"{folder}/{name}") for name in names}
     except Exception as exc:  # dvc raises many types (scm, config, storage); all mean "cannot"
-        raise ProjectError(
-            f"{label}: cannot load {what} {folder}: {read_cause(exc, fs)}"
-        ) from None
+        raise ProjectError(f"{label}: cannot load {what} {folder}: {read_cause(exc, fs)}") from None
