@@ -61,8 +61,8 @@ def run_on_holdout(project_dir: Path) -> tuple[GateResult, Holdout]:
     params, holdout = load_inputs(project_dir)
     candidate = workspace_candidate(project_dir, MODEL_NAME)
     origin = origin_repo(project_dir)
-    production = load_production(origin, MODEL_NAME)
-    history = load_history(origin, MODEL_NAME) if production is not None else []
+    production = load_production(origin, MODEL_NAME, project_dir)
+    history = load_history(origin, MODEL_NAME, project_dir) if production is not None else []
     result = judge(candidate, production, holdout, params, history)
     paths = ProjectPaths(project_dir)
     write_json(paths.gate_json, result.to_metrics())

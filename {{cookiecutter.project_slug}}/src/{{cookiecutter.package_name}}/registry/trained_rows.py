@@ -29,10 +29,11 @@ PARAMS, SCHEMA = "params.yaml", "data/schema.yaml"
 PREPARED, TRAIN_FILE = "data/prepared", "train.parquet"
 
 
-def trained_rows(repo_dir: Path, version: Version) -> TrainedRows:
-    """None when ``version``'s split provably kept today's hold-out rows out of its
-    training; else a loader of its training rows' keys."""
-    paths = ProjectPaths(Path(repo_dir))
+def trained_rows(repo_dir: Path, version: Version, workspace: Path) -> TrainedRows:
+    """None when ``version``'s split provably kept the hold-out rows of ``workspace`` (the
+    project, or an experiment's copy of it) out of its training; else a loader of its
+    training rows' keys, read through ``repo_dir``."""
+    paths = ProjectPaths(Path(workspace))
     schema = load_schema(paths.schema)
     ours = load_prepare(paths.params, schema.task)
     theirs, their_schema = split_at(repo_dir, version)
