@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import importlib.util
 import json
+import math
 import os
 import re
 import shlex
@@ -18,6 +19,7 @@ import sys
 import unicodedata
 from contextlib import ExitStack
 from pathlib import Path
+from types import SimpleNamespace
 
 RAW_CSV = Path("data/raw/dataset.csv")
 PARAMS_YAML = Path("params.yaml")
@@ -130,25 +132,35 @@ def write_data(project: Path, context: dict) -> dict:
 def tune_params(project: Path, package: str, document: dict) -> None:
     """params.yaml's gate section computed for this data: how many rows the split holds
     out and what one of them weighs, and on imbalanced classes a metric that a model always
-    answering the majority class cannot win (the rule: src/<package>/gate/balance.py)."""
+    answering the majority class cannot win (the rule: src/<package>/balance.py). Only the
+    package's light modules are imported: the bake needs no scikit-learn for a CSV."""
+    import yaml
+
     path = project / PARAMS_YAML
     sys.path.insert(0, str(project / "src"))
     try:
-        names = ("config", "errors", "schema", "reading", "splitting", "prepare", "gate.balance")
+        names = ("errors", "schema", "reading", "splitting", "balance")
         modules = {name: importlib.import_module(f"{package}.{name}") for name in names}
     finally:
         sys.path.remove(str(project / "src"))
     text = path.read_text(encoding="utf-8")
+    prepare = yaml.safe_load(text)["prepare"]
+    schema = modules["schema"].load_schema(project / SCHEMA_YAML)
     try:
-        note = f"  # This project: {holdout_note(project, modules)}"
-    except modules["errors"].ProjectError:  # prepare will say what is wrong with the data
-        note = "  # This project: prepare prints how many rows it holds out."
+        frame = modules["reading"].read_raw(project / RAW_CSV, schema, with_ignored=False)
+    except modules["errors"].ProjectError:  # prepare will name what is wrong with the data
+        text = text.replace(PROJECT_NOTE, "  # This project: prepare prints its hold-out size.")
+        path.write_text(text, encoding="utf-8")
+        return
+    frame = frame[frame[schema.target].notna()]  # prepare drops rows without a target
+    rows = holdout_rows(frame, schema, prepare, modules["splitting"])
+    note = f"  # This project: {rows} hold-out rows; one row is {1 / max(rows, 1):.4f} of accuracy."
     text = text.replace(PROJECT_NOTE, note)
-    balance = modules["gate.balance"]
+    balance = modules["balance"]
     target = next(c["name"] for c in document["columns"] if c.get("role") == "target")
-    raw = pd_read_text(project / RAW_CSV, target)  # the labels as written, for the message
+    raw = raw_text_column(project / RAW_CSV, target)  # the labels as written, for the note
     values = raw[~raw.isin(modules["reading"].MISSING_TOKENS)]
-    shares = balance.imbalance(values) if document["task"] == "classification" else None
+    shares = balance.imbalance(values) if schema.task == "classification" else None
     if shares is not None:
         text = text.replace(
             "  metric: accuracy #",
@@ -158,18 +170,16 @@ def tune_params(project: Path, package: str, document: dict) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def holdout_note(project: Path, modules: dict) -> str:
-    """How many rows prepare's split holds out of this data, and one row's weight."""
-    schema = modules["schema"].load_schema(project / SCHEMA_YAML)
-    params = modules["config"].load_prepare(project / PARAMS_YAML, schema.task)
-    frame = modules["reading"].read_raw(project / RAW_CSV, schema, with_ignored=False)
-    frame, _ = modules["prepare"].drop_missing_target(frame, schema)
-    _, holdout = modules["splitting"].split_rows(frame, schema, params, RAW_CSV)
-    rows = max(len(holdout), 1)
-    return f"{rows} hold-out rows; one row is {1 / rows:.4f} of accuracy."
+def holdout_rows(frame, schema, prepare: dict, splitting) -> int:
+    """How many rows prepare will hold out: exactly for the hash split (a row's side is a
+    function of the row), else test_size of the rows, rounded up as train_test_split does."""
+    if prepare.get("split") == "hash":
+        rule = SimpleNamespace(test_size=prepare["test_size"], seed=prepare["seed"])
+        return int(splitting.held_out(splitting.row_keys(frame, schema), rule).sum())
+    return math.ceil(len(frame) * prepare["test_size"])
 
 
-def pd_read_text(path: Path, column: str):
+def raw_text_column(path: Path, column: str):
     import pandas as pd
 
     frame = pd.read_csv(path, usecols=[column], dtype=str, keep_default_na=False)

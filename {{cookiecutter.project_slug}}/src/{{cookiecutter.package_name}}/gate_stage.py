@@ -20,10 +20,10 @@ import os
 import sys
 from pathlib import Path
 
+from .balance import accuracy_warning
 from .config import MODEL_NAME, ProjectPaths
 from .errors import ProjectError, run_cli
 from .gate import GateResult, judge
-from .gate.balance import accuracy_warning
 from .gate.inputs import Holdout, load_inputs, workspace_candidate
 from .registry.champion import load_history, load_production
 
@@ -79,7 +79,7 @@ def main() -> None:
     result, holdout = run_on_holdout(Path("."))
     schema = holdout.schema
     warning = accuracy_warning(result.metric, schema.task, holdout.frame[schema.target])
-    if warning:  # plain accuracy on imbalanced classes (gate/balance.py)
+    if warning:  # plain accuracy on imbalanced classes (balance.py)
         print(warning, file=sys.stderr)
     print(result.summary() if result.passed else f"gate rejected: {result.details()}")
 

@@ -15,14 +15,17 @@ a class of 500 rows.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from pandas.util import hash_pandas_object
 
-from .config import PrepareParams
 from .errors import ProjectError
 from .schema import Schema
+
+if TYPE_CHECKING:  # config imports the estimators (scikit-learn); the bake hook splits without
+    from .config import PrepareParams
 
 # splitmix64's finaliser: spreads the seed into every bit of the row hash
 MIX_1, MIX_2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..schema import shown_class
+from .schema import shown_class
 
 IMBALANCED_SHARE = 0.7
 BALANCED_METRIC = "balanced_accuracy"
