@@ -124,7 +124,6 @@ def write_data(project: Path, context: dict) -> dict:
         target, task = TARGET, BUNDLED[context["dataset"]][1]
     document, summary = infer_schema(project, context["package_name"], target, task)
     write_schema(project, document)
-    tune_params(project, context["package_name"], document)
     print(summary)
     return document
 
@@ -386,7 +385,8 @@ def main(context: dict, project: Path) -> int:
     try:
         with ExitStack() as undo:
             prune(project, context)
-            write_data(project, context)
+            document = write_data(project, context)
+            tune_params(project, context["package_name"], document)
             if context["init_git"] == "yes":
                 init_repository(project, context, undo)
             undo.pop_all()  # finished: keep everything
