@@ -271,8 +271,9 @@ def test_incomparable_production_is_a_recorded_failed_check(classification_proje
     result = judge(candidate, production(fitted([0, 1, 2])[0]), holdout, params)
     assert not result.passed and result.baseline is None
     record = json.loads(json.dumps(result.to_record(), allow_nan=False))
-    problem = record["checks"][1].pop("detail")
-    assert record["checks"][1] == {
+    assert [check["name"] for check in record["checks"]] == ["min_value", "trivial", "comparable"]
+    problem = record["checks"][2].pop("detail")
+    assert record["checks"][2] == {
         "name": "comparable",
         "passed": False,
         "value": None,
@@ -288,8 +289,12 @@ def test_incomparable_production_is_a_recorded_failed_check(classification_proje
     assert result.to_metrics() == {
         "passed": False,
         "candidate": result.candidate,
+        "trivial": result.trivial,
         "min_value": params.min_value,
+        "trivial_margin": params.trivial_margin,
         "max_regression": params.max_regression,
+        "rows_scored": len(holdout.frame),
+        "rows_left_out": 0,
     }
 
 

@@ -16,7 +16,7 @@ STAGES = {"prepare", "train", "evaluate", "gate_stage"}
 BOTTOM = {
     "__init__", "config", "errors", "schema", "reading", "row_shape", "schema_inference",
     "model_io", "metrics", "estimators", "scoring", "storage_errors", "plots", "profiles", "psi",
-    "batch", "preprocessing", "signature",
+    "batch", "preprocessing", "signature", "splitting", "balance",
 }  # fmt: skip
 
 

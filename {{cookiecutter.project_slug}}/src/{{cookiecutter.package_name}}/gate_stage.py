@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
+from .balance import accuracy_warning
 from .config import MODEL_NAME, ProjectPaths
 from .errors import ProjectError, run_cli
 from .gate import GateResult, judge
-from .gate.inputs import load_inputs, workspace_candidate
-from .registry.champion import load_production
+from .gate.inputs import Holdout, load_inputs, workspace_candidate
+from .registry.champion import load_history, load_production
 
 # Where `dvc exp run --queue` and `--temp` copy the repository (dvc.repo.experiments).
 EXPERIMENT_COPIES = Path(".dvc") / "tmp" / "exps"
@@ -51,14 +53,21 @@ def origin_repo(project_dir: Path) -> Path:
 
 def run(project_dir: Path) -> GateResult:
     """Judge the work tree's model, write both verdict files, return the verdict."""
+    return run_on_holdout(project_dir)[0]
+
+
+def run_on_holdout(project_dir: Path) -> tuple[GateResult, Holdout]:
+    """``run``, also returning the hold-out set it judged on."""
     params, holdout = load_inputs(project_dir)
     candidate = workspace_candidate(project_dir, MODEL_NAME)
-    production = load_production(origin_repo(project_dir), MODEL_NAME)
-    result = judge(candidate, production, holdout, params)
+    origin = origin_repo(project_dir)
+    production = load_production(origin, MODEL_NAME, project_dir)
+    history = load_history(origin, MODEL_NAME, project_dir) if production is not None else []
+    result = judge(candidate, production, holdout, params, history)
     paths = ProjectPaths(project_dir)
     write_json(paths.gate_json, result.to_metrics())
     write_json(paths.gate_report, result.to_record())
-    return result
+    return result, holdout
 
 
 def write_json(path: Path, payload: dict) -> None:
@@ -67,7 +76,11 @@ def write_json(path: Path, payload: dict) -> None:
 
 
 def main() -> None:
-    result = run(Path("."))
+    result, holdout = run_on_holdout(Path("."))
+    schema = holdout.schema
+    warning = accuracy_warning(result.metric, schema.task, holdout.frame[schema.target])
+    if warning:  # plain accuracy on imbalanced classes (balance.py)
+        print(warning, file=sys.stderr)
     print(result.summary() if result.passed else f"gate rejected: {result.details()}")
 
 
