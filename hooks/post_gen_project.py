@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import importlib.util
 import json
+import math
 import os
 import re
 import shlex
@@ -18,9 +19,12 @@ import sys
 import unicodedata
 from contextlib import ExitStack
 from pathlib import Path
+from types import SimpleNamespace
 
 RAW_CSV = Path("data/raw/dataset.csv")
 TOOLKIT_SOURCE = Path("toolkit/src")  # the vendored toolkit, copied unrendered
+PARAMS_YAML = Path("params.yaml")
+PROJECT_NOTE = "  # This project: the hold-out rows are counted when the project is baked."
 SCHEMA_YAML = Path("data/schema.yaml")
 BUNDLED = {
     "breast_cancer": ("load_breast_cancer", "classification"),
@@ -125,6 +129,64 @@ def write_data(project: Path, context: dict) -> dict:
     write_schema(project, document)
     print(summary)
     return document
+
+
+def tune_params(project: Path, document: dict) -> None:
+    """params.yaml's gate section computed for this data: how many rows the split holds
+    out and what one of them weighs, and on imbalanced classes a metric that a model always
+    answering the majority class cannot win (the rule: the toolkit's balance.py). Only the
+    toolkit's light modules are imported: the bake needs no scikit-learn for a CSV."""
+    import yaml
+
+    path = project / PARAMS_YAML
+    toolkit = str(project / TOOLKIT_SOURCE)
+    sys.path.insert(0, toolkit)
+    try:
+        names = ("errors", "schema", "reading", "splitting", "balance")
+        modules = {name: importlib.import_module(f"weighbridge.{name}") for name in names}
+    finally:
+        sys.path.remove(toolkit)
+    text = path.read_text(encoding="utf-8")
+    prepare = yaml.safe_load(text)["prepare"]
+    schema = modules["schema"].load_schema(project / SCHEMA_YAML)
+    try:
+        frame = modules["reading"].read_raw(project / RAW_CSV, schema, with_ignored=False)
+    except modules["errors"].ProjectError:  # prepare will name what is wrong with the data
+        text = text.replace(PROJECT_NOTE, "  # This project: prepare prints its hold-out size.")
+        path.write_text(text, encoding="utf-8")
+        return
+    frame = frame[frame[schema.target].notna()]  # prepare drops rows without a target
+    rows = holdout_rows(frame, schema, prepare, modules["splitting"])
+    note = f"  # This project: {rows} hold-out rows; one row is {1 / max(rows, 1):.4f} of accuracy."
+    text = text.replace(PROJECT_NOTE, note)
+    balance = modules["balance"]
+    target = next(c["name"] for c in document["columns"] if c.get("role") == "target")
+    raw = raw_text_column(project / RAW_CSV, target)  # the labels as written, for the note
+    values = raw[~raw.isin(modules["reading"].MISSING_TOKENS)]
+    shares = balance.imbalance(values) if schema.task == "classification" else None
+    if shares is not None:
+        text = text.replace(
+            "  metric: accuracy #",
+            f"  # balanced_accuracy, not accuracy: the classes are imbalanced ({shares})\n"
+            f"  metric: {balance.BALANCED_METRIC} #",
+        )
+    path.write_text(text, encoding="utf-8")
+
+
+def holdout_rows(frame, schema, prepare: dict, splitting) -> int:
+    """How many rows prepare will hold out: exactly for the hash split (a row's side is a
+    function of the row), else test_size of the rows, rounded up as train_test_split does."""
+    if prepare.get("split") == "hash":
+        rule = SimpleNamespace(test_size=prepare["test_size"], seed=prepare["seed"])
+        return int(splitting.held_out(splitting.row_keys(frame, schema), rule).sum())
+    return math.ceil(len(frame) * prepare["test_size"])
+
+
+def raw_text_column(path: Path, column: str):
+    import pandas as pd
+
+    frame = pd.read_csv(path, usecols=[column], dtype=str, keep_default_na=False)
+    return frame[column].str.strip()
 
 
 def dvc_command() -> list[str]:
@@ -327,7 +389,8 @@ def main(context: dict, project: Path) -> int:
     try:
         with ExitStack() as undo:
             prune(project, context)
-            write_data(project, context)
+            document = write_data(project, context)
+            tune_params(project, document)
             if context["init_git"] == "yes":
                 init_repository(project, context, undo)
             undo.pop_all()  # finished: keep everything

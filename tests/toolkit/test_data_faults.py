@@ -17,12 +17,13 @@ from pipeline_helpers import (
     synthetic_frame,
     write_project,
 )
-from sample_project import evaluate, gate_stage, prepare, train
+from sample_project import evaluate, prepare, train
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from weighbridge import scoring
 from weighbridge.config import ProjectPaths, load_gate
 from weighbridge.errors import ProjectError
 from weighbridge.gate import Candidate, Holdout, Production, checks, judge
+from weighbridge.registry import gate_stage
 from weighbridge.schema import load_schema
 from weighbridge.storage_errors import read_cause
 
@@ -272,8 +273,9 @@ def test_incomparable_production_is_a_recorded_failed_check(classification_proje
     result = judge(candidate, production(fitted([0, 1, 2])[0]), holdout, params)
     assert not result.passed and result.baseline is None
     record = json.loads(json.dumps(result.to_record(), allow_nan=False))
-    problem = record["checks"][1].pop("detail")
-    assert record["checks"][1] == {
+    assert [check["name"] for check in record["checks"]] == ["min_value", "trivial", "comparable"]
+    problem = record["checks"][2].pop("detail")
+    assert record["checks"][2] == {
         "name": "comparable",
         "passed": False,
         "value": None,
@@ -289,8 +291,12 @@ def test_incomparable_production_is_a_recorded_failed_check(classification_proje
     assert result.to_metrics() == {
         "passed": False,
         "candidate": result.candidate,
+        "trivial": result.trivial,
         "min_value": params.min_value,
+        "trivial_margin": params.trivial_margin,
         "max_regression": params.max_regression,
+        "rows_scored": len(holdout.frame),
+        "rows_left_out": 0,
     }
 
 

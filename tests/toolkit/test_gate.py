@@ -9,9 +9,10 @@ import subprocess
 
 import pytest
 from pipeline_helpers import edit_params, run_module, write_project
-from sample_project import evaluate, gate_stage, prepare, train
+from sample_project import evaluate, prepare, train
 from weighbridge.config import ProjectPaths
 from weighbridge.errors import ProjectError
+from weighbridge.registry import gate_stage
 
 
 def verdict_files(root) -> tuple[dict, dict]:
@@ -27,9 +28,9 @@ def test_passing_gate_writes_a_deterministic_verdict(trained, task):
     assert "baseline" not in metrics and report["production"] is None
     evaluation = json.loads(ProjectPaths(trained).evaluation_json.read_text())
     assert metrics["candidate"] == evaluation[report["metric"]] == report["candidate"]
-    assert [check["name"] for check in report["checks"]] == ["min_value"]
+    assert [check["name"] for check in report["checks"]] == ["min_value", "trivial"]
     assert report["checks"][0]["threshold"] == metrics["min_value"]
-    assert "only the absolute floor" in report["note"]
+    assert "only the floors" in report["note"]
     holdout = ProjectPaths(trained).holdout_data
     assert report["holdout"]["sha256"] == hashlib.sha256(holdout.read_bytes()).hexdigest()
     assert report["summary"].startswith("gate passed: ")
@@ -43,7 +44,10 @@ def test_metrics_file_holds_only_numbers_and_booleans(trained):
     gate_stage.run(trained)
     metrics, _ = verdict_files(trained)
     # no baseline without production: an unknown value is left out, never null or text
-    assert set(metrics) == {"passed", "candidate", "min_value", "max_regression"}
+    assert set(metrics) == {
+        *("passed", "candidate", "trivial", "min_value", "trivial_margin", "max_regression"),
+        *("rows_scored", "rows_left_out"),
+    }
     assert all(isinstance(value, (bool, int, float)) for value in metrics.values())
 
 
@@ -96,7 +100,7 @@ def test_without_a_production_tag_only_the_floor_applies(trained):
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=trained, check=True)
     result = gate_stage.run(trained)
     assert result.production is None and result.baseline is None
-    assert [check.name for check in result.checks] == ["min_value"]
+    assert [check.name for check in result.checks] == ["min_value", "trivial"]
 
 
 def test_dvc_root_names_where_production_is(trained, tmp_path_factory, monkeypatch):

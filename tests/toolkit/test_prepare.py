@@ -105,7 +105,7 @@ def test_time_split_holds_out_the_latest_rows(tmp_path, task):
          "params.yaml: prepare.time_column: 'colour' is a category column of data/schema.yaml"),
         ({"split": "time", "time_column": "when"},
          "params.yaml: prepare.time_column: 'when' is not a column of data/schema.yaml"),
-        ({"split": "daily"}, "params.yaml: prepare.split: must be one of random, time"),
+        ({"split": "daily"}, "params.yaml: prepare.split: must be one of hash, random, time"),
     ],
 )  # fmt: skip
 def test_a_time_split_needs_a_datetime_column(tmp_path, params, message):

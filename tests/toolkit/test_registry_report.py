@@ -259,6 +259,23 @@ def test_the_timeline_shows_hostile_reasons_as_text(site):
         assert event in text
 
 
+def test_a_card_says_where_the_version_stands_now_apart_from_its_registration(site):
+    """v1.0.0 is in staging again after a rollback: its card says so (since when, by
+    whom, why), beside the verdict recorded when it was registered."""
+    found = pages(site)
+    texts = {
+        version: " ".join(found[report_pages.card_path(MODEL_NAME, version)].text)
+        for version in ("v1.0.0", "v1.1.0", "v1.2.0")
+    }
+    first = texts["v1.0.0"]
+    assert "Where it stands now" in first and "Gate verdict at registration" in first
+    standing = first.split("Where it stands now", 1)[1].split("Gate verdict at registration")[0]
+    assert "staging" in standing and "rollback" in standing and HOSTILE in standing
+    assert "Ada Lovelace" in standing
+    assert "in no stage now (deprecated)" in texts["v1.1.0"]
+    assert "in no stage now (registered)" in texts["v1.2.0"]
+
+
 def test_cards_draw_the_plots_committed_at_the_version(site):
     found = pages(site)
     with_plots = found[report_pages.card_path(MODEL_NAME, "v1.0.0")]

@@ -1,75 +1,11 @@
-"""The gate stage (``dvc.yaml`` runs ``python -m <package>.gate_stage``): judge the
-trained model against the version in production now, and record the verdict.
+"""Stage gate (dvc.yaml runs ``python -m <package>.gate_stage``): judge the trained model
+against the version in production now, on the hold-out rows neither trained on and beside
+the trivial model, and record the verdict in metrics/gate.json and reports/gate.json. The
+thresholds are params.yaml's ``gate`` section; the registry (check, register, promote)
+enforces the verdict. The judging is the toolkit's: weighbridge/registry/gate_stage.py."""
 
-The stage records, the registry enforces. A rejection is written like any verdict
-(``metrics/gate.json``: numbers; ``reports/gate.json``: bookkeeping) and the stage
-succeeds, so ``dvc exp run`` keeps rejected experiments in ``dvc exp show``;
-``registry check``, ``register`` and ``promote`` refuse them. Errors (bad params,
-unreadable weights, a DVC remote that is down) still fail the stage.
-
-Production lives in the git tags of the repository the pipeline runs for. ``dvc exp run
---queue`` and ``--temp`` run in a temporary copy without those tags; DVC then sets
-``DVC_ROOT`` to the original repository, so the gate reads production's tags, and its
-weights (DVC cache, then remote), there: the same production as in the work tree.
-"""
-
-from __future__ import annotations
-
-import json
-import os
-from pathlib import Path
-
-from weighbridge.config import ProjectPaths
-from weighbridge.errors import ProjectError, run_cli
-from weighbridge.gate import GateResult, judge
-from weighbridge.gate.inputs import load_inputs, workspace_candidate
-from weighbridge.registry.champion import load_production
-
-# Where `dvc exp run --queue` and `--temp` copy the repository (dvc.repo.experiments).
-EXPERIMENT_COPIES = Path(".dvc") / "tmp" / "exps"
-
-
-def origin_repo(project_dir: Path) -> Path:
-    """Where production's tags are: the repository ``dvc exp run`` was started from
-    (DVC_ROOT, which DVC sets for every stage), else the project itself.
-
-    DVC_ROOT is trusted only where DVC would set it: the project itself, or the repository
-    whose ``.dvc/tmp/exps`` holds this copy; one left over in a shell elsewhere would
-    silently compare with another project's production.
-    """
-    root = os.environ.get("DVC_ROOT")
-    if not root:
-        return project_dir
-    origin, here = Path(root).resolve(), project_dir.resolve()
-    if here == origin or here.is_relative_to(origin / EXPERIMENT_COPIES):
-        return origin
-    raise ProjectError(
-        f"DVC_ROOT {root} is neither this project nor the repository whose experiment runs "
-        "here (the gate reads production's tags there): unset it"
-    )
-
-
-def run(project_dir: Path) -> GateResult:
-    """Judge the work tree's model, write both verdict files, return the verdict."""
-    paths = ProjectPaths(project_dir)
-    params, holdout = load_inputs(project_dir)
-    candidate = workspace_candidate(project_dir, paths.model_name)
-    production = load_production(origin_repo(project_dir), paths.model_name)
-    result = judge(candidate, production, holdout, params)
-    write_json(paths.gate_json, result.to_metrics())
-    write_json(paths.gate_report, result.to_record())
-    return result
-
-
-def write_json(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-
-
-def main() -> None:
-    result = run(Path("."))
-    print(result.summary() if result.passed else f"gate rejected: {result.details()}")
-
+from weighbridge.errors import run_cli
+from weighbridge.registry.gate_stage import main
 
 if __name__ == "__main__":
     run_cli(main)

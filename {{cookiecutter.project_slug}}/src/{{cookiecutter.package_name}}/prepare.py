@@ -1,14 +1,14 @@
 """Stage prepare: read the raw CSV once against data/schema.yaml, split it, write Parquet.
 
 Rows whose target is missing are dropped (and counted), ignored columns are not kept.
-The split is deterministic: random (train_test_split with prepare.seed, stratified for
-classification when prepare.stratify) or time (the latest rows by prepare.time_column are
-held out), so the same data and params give the same bytes.
+The split is deterministic (splitting.py): hash (a row's side is fixed by its content, so
+the hold-out set never moves when rows are added), random (train_test_split with
+prepare.seed, stratified for classification when prepare.stratify) or time (the latest
+rows by prepare.time_column are held out); the same data and params give the same bytes.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import NamedTuple
 
@@ -17,6 +17,7 @@ from weighbridge.config import PrepareParams, ProjectPaths, load_prepare
 from weighbridge.errors import ProjectError, run_cli
 from weighbridge.reading import read_raw
 from weighbridge.schema import Schema, load_schema, require_two_classes, shown_class
+from weighbridge.splitting import split_rows
 
 MIN_ROWS_PER_CLASS = 2  # one row on each side of the split, at the very least
 MIN_HOLDOUT_ROWS = 2
@@ -44,10 +45,7 @@ def split(frame: pd.DataFrame, schema: Schema, params: PrepareParams, source: Pa
     if classification:
         require_two_classes(frame[schema.target], source)
         check_classes_can_be_split(frame[schema.target], source)
-    if params.split == "time":
-        train, holdout = time_split(frame, schema, params)
-    else:
-        train, holdout = random_split(frame, schema, params, source)
+    train, holdout = split_rows(frame, schema, params, source)
     if classification:
         check_every_class_on_both_sides(train[schema.target], holdout[schema.target], source)
     elif len(holdout) < MIN_HOLDOUT_ROWS:  # r2 is undefined on a single row
@@ -56,35 +54,6 @@ def split(frame: pd.DataFrame, schema: Schema, params: PrepareParams, source: Pa
             f"{len(frame)} rows of {source}; evaluate needs at least {MIN_HOLDOUT_ROWS}"
         )
     return train, holdout
-
-
-def random_split(frame: pd.DataFrame, schema: Schema, params: PrepareParams, source: Path):
-    from sklearn.model_selection import train_test_split  # only this split needs it
-
-    stratify = frame[schema.target] if params.stratify else None
-    try:
-        return train_test_split(
-            frame, test_size=params.test_size, random_state=params.seed, stratify=stratify
-        )
-    except ValueError as exc:
-        raise ProjectError(
-            f"params.yaml: prepare: cannot split the {len(frame)} rows of {source} ({exc})"
-        ) from exc
-
-
-def time_split(frame: pd.DataFrame, schema: Schema, params: PrepareParams):
-    """The latest test_size share of rows (by time_column) is held out: the model is
-    measured on a future it did not see, as it will be used."""
-    name = params.time_column
-    times = frame[name]
-    if times.isna().any():
-        raise ProjectError(
-            f"params.yaml: prepare.time_column: {name!r} is missing in {int(times.isna().sum())} "
-            "row(s): a time split needs every row's time (fill them, or split random)"
-        )
-    ordered = frame.iloc[times.argsort(kind="stable")]  # ties keep file order
-    cut = len(ordered) - math.ceil(params.test_size * len(ordered))
-    return ordered.iloc[:cut], ordered.iloc[cut:]
 
 
 def check_time_column(schema: Schema, params: PrepareParams) -> None:

@@ -94,7 +94,7 @@ class ProjectPaths:
         return self.root / "plots"
 
 
-SPLITS = ("random", "time")
+SPLITS = ("hash", "random", "time")
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class PrepareParams:
     test_size: float
     seed: int
     stratify: bool  # random split only
-    split: str = "random"
+    split: str = "random"  # params.yaml without prepare.split: the rule of older projects
     time_column: str | None = None  # required by split time
 
 
@@ -110,12 +110,17 @@ class PrepareParams:
 class GateParams:
     metric: str
     greater_is_better: bool
-    min_value: float
+    min_value: float | None  # None: no absolute floor, the trivial model's score is the floor
     max_regression: float
     test: str
     alpha: float
     n_resamples: int
     seed: int
+    # how much better than the trivial model (majority class, mean) the candidate must be
+    trivial_margin: float = 0.0
+    # how much worse than the best version production has held; None: no bound (older
+    # params.yaml without the key)
+    max_total_regression: float | None = None
 
 
 class Section:
@@ -228,6 +233,7 @@ def load_gate(path: Path, task: str) -> GateParams:
     section = load_section(path, "gate")
     known = {"metric", "greater_is_better", "min_value", "max_regression"}
     # stages: which stages promote gates besides production (read by the registry)
+    known |= {"trivial_margin", "max_total_regression"}
     section.reject_unknown(known | {"test", "alpha", "n_resamples", "seed", "stages"})
     stages = section.get("stages", [], optional=True)
     if not isinstance(stages, list) or not all(isinstance(name, str) for name in stages):
@@ -248,8 +254,16 @@ def load_gate(path: Path, task: str) -> GateParams:
     return GateParams(
         metric=metric,
         greater_is_better=greater,
-        min_value=section.number("min_value", -math.inf, math.inf),
+        min_value=section.number("min_value", -math.inf, math.inf)
+        if section.get("min_value") is not None
+        else None,
         max_regression=section.number("max_regression", 0.0, math.inf),
+        trivial_margin=section.number("trivial_margin", 0.0, math.inf)
+        if "trivial_margin" in section.values
+        else 0.0,
+        max_total_regression=section.number("max_total_regression", 0.0, math.inf)
+        if section.get("max_total_regression", None, optional=True) is not None
+        else None,
         test=test,
         alpha=section.number("alpha", 0.0, 1.0, inclusive=False)
         if "alpha" in section.values

@@ -22,7 +22,11 @@ INCOMPARABLE = "one metric cannot rank models whose classes differ"
 
 
 def floor_check(value: float, params: GateParams) -> Check:
-    """The absolute floor: min_value is the worst acceptable value, whichever way is better."""
+    """The absolute floor: min_value is the worst acceptable value, whichever way is better
+    (min_value null: no absolute floor, the trivial model's score is the floor)."""
+    if params.min_value is None:
+        detail = f"{params.metric} {value:.4f}: no absolute floor (min_value null)"
+        return Check("min_value", not math.isnan(value), value, None, detail)
     if params.greater_is_better:
         passed, relation = value >= params.min_value, "below"
     else:
@@ -34,6 +38,38 @@ def floor_check(value: float, params: GateParams) -> Check:
         else f"{params.metric} {value:.4f} is {relation} min_value {params.min_value}"
     )
     return Check("min_value", passed, value, params.min_value, detail)
+
+
+def trivial_check(value: float, trivial: float, params: GateParams) -> Check:
+    """The candidate must beat the trivial model (majority class, mean) on the same rows by
+    more than trivial_margin: always answering "no" on data with 80% "no" scores 0.8 of
+    accuracy, and a model that does not beat that has learnt nothing."""
+    margin = params.trivial_margin
+    better_by = -stats.regression_amount(value, trivial, params.greater_is_better)
+    passed = better_by > margin + stats.TOLERANCE and not math.isnan(value)
+    threshold = trivial + margin if params.greater_is_better else trivial - margin
+    relation = "beats" if passed else "does not beat"
+    detail = (
+        f"{params.metric} {value:.4f} {relation} the trivial model's {trivial:.4f} "
+        f"by more than trivial_margin {margin}"
+    )
+    return Check("trivial", passed, value, threshold, detail)
+
+
+def slide_check(value: float, best: float, version: str, params: GateParams) -> Check:
+    """A chain of promotions, each within max_regression of the last, must not walk
+    production down: the candidate stays within max_total_regression of the best version
+    production has held (``version``), scored on the same rows."""
+    bound = params.max_total_regression
+    threshold = best - bound if params.greater_is_better else best + bound
+    regression = stats.regression_amount(value, best, params.greater_is_better)
+    passed = not stats.exceeds(regression, bound) and not math.isnan(value)
+    relation = "within" if passed else "beyond"
+    detail = (
+        f"{params.metric} {value:.4f} vs {version} {best:.4f}, the best version production "
+        f"has held: {relation} max_total_regression {bound} (threshold {threshold:.4f})"
+    )
+    return Check("max_total_regression", passed, value, threshold, detail)
 
 
 def measurable_check(problem: str) -> Check:

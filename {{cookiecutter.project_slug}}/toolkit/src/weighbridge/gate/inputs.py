@@ -7,9 +7,11 @@ reads them. Production arrives already loaded and verified: where its weights co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
@@ -18,6 +20,11 @@ from ..errors import ProjectError
 from ..model_io import load_model, sha256_file
 from ..reading import read_prepared
 from ..schema import Schema, load_schema
+
+# The row keys (splitting.row_keys) of the rows a model trained on, loaded when the gate
+# needs them; None when its split rule provably kept every row of this hold-out set out of
+# its training (the work tree's model, or a version split by the same hash rule).
+TrainedRows = Callable[[], np.ndarray] | None
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,7 @@ class Candidate:
     model: BaseEstimator
     name: str
     identity: dict[str, str] | None = None
+    trained_rows: TrainedRows = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class Production:
     version: str
     commit: str
     weights_sha256: str
+    trained_rows: TrainedRows = None
 
     @property
     def name(self) -> str:
@@ -60,9 +69,20 @@ class Holdout:
     schema: Schema
     path: str
     sha256: str
+    left_out: int = 0  # rows of the file a compared model trained on: not scored
 
-    def record(self) -> dict[str, str]:
-        return {"path": self.path, "sha256": self.sha256}
+    def record(self) -> dict[str, str | int]:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "rows_scored": len(self.frame),
+            "rows_left_out": self.left_out,
+        }
+
+    def without(self, rows: np.ndarray) -> Holdout:
+        """The hold-out set less ``rows`` (a boolean mask over its rows)."""
+        kept = self.frame[~rows].reset_index(drop=True)
+        return replace(self, frame=kept, left_out=self.left_out + int(rows.sum()))
 
 
 def load_inputs(project_dir: Path) -> tuple[GateParams, Holdout]:

@@ -29,11 +29,14 @@ class Check:
 class GateResult:
     passed: bool
     params: GateParams
-    candidate: float | None  # None when the hold-out set cannot measure the candidate
-    baseline: float | None  # production's value; None without (a comparable) production
     checks: list[Check]
-    holdout: dict[str, str]  # {"path", "sha256"}
+    holdout: dict[str, Any]  # {"path", "sha256", "rows_scored", "rows_left_out"}
     production: dict[str, str] | None  # {"version", "commit", "weights_sha256"}
+    candidate: float | None = None  # None when the hold-out set cannot measure the candidate
+    baseline: float | None = None  # production's value; None without (a comparable) production
+    trivial: float | None = None  # the trivial model's value on the same rows
+    # the best version production has held, scored on the same rows: {"version", "value"}
+    best: dict[str, Any] | None = None
     test: PairedTest | None = None
     candidate_version: dict[str, str] | None = None  # promote's candidate: a registered version
     note: str | None = None
@@ -68,10 +71,16 @@ class GateResult:
             "passed": self.passed,
             "candidate": self.candidate,
             "baseline": self.baseline,
+            "trivial": self.trivial,
+            "best": self.best["value"] if self.best else None,
             "min_value": self.params.min_value,
+            "trivial_margin": self.params.trivial_margin,
             "max_regression": self.params.max_regression,
+            "max_total_regression": self.params.max_total_regression,
             "tolerance": self.tolerance,
             "p_value": self.test.p_value if self.test is not None else None,
+            "rows_scored": self.holdout.get("rows_scored"),
+            "rows_left_out": self.holdout.get("rows_left_out"),
         }
         return {key: value for key, value in numbers.items() if value is not None}
 
@@ -84,8 +93,12 @@ class GateResult:
             "greater_is_better": self.greater_is_better,
             "candidate": self.candidate,
             "baseline": self.baseline,
+            "trivial": self.trivial,
+            "best": self.best,
             "min_value": self.params.min_value,
+            "trivial_margin": self.params.trivial_margin,
             "max_regression": self.params.max_regression,
+            "max_total_regression": self.params.max_total_regression,
             "tolerance": self.tolerance,
             "test": self.params.test,
             "alpha": self.params.alpha if self.params.test != "none" else None,

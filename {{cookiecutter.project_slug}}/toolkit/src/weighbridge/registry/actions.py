@@ -3,7 +3,9 @@
 Each checks everything first and writes exactly one annotated tag at the end, so a
 refusal changes nothing. Register and promote first put the version's weights on the
 DVC remote (a tag is pushed to every server; weights only in this cache are not), and
-register judges HEAD again when the gate stage's verdict was about another production.
+register judges HEAD again every time (a recorded verdict is a record, never a credential)
+and refuses when the record disagrees; promote judges the candidate against production now
+for every stage, and refuses a recorded "passed" that the gate now contradicts.
 With ``push`` the tag alone is pushed; if the remote refuses it (someone pushed that tag
 first) the local tag is deleted again so that no local tag disagrees with the remote.
 """
@@ -18,7 +20,7 @@ from .errors import RegistryError
 from .gto_config import require_allowed_stage
 from .manifest import build_manifest, read_yaml, tag_message
 from .models import artifact_path, model_scope, require_known_model, scoped
-from .pipeline import require_clean, require_gate_passed, require_up_to_date
+from .pipeline import can_judge, require_clean, require_gate_passed, require_up_to_date
 from .remote_weights import ensure_on_remote
 from .semver import FIRST_VERSION, SemVer
 from .store import Registry, Version, iso_utc, load_registry
@@ -63,7 +65,7 @@ def register(
 
     def body(when: int) -> Body:
         manifest = build_manifest(repo, model, new_version, commit, author, iso_utc(when))
-        if fresh is not None:  # the gate stage's verdict was about another production
+        if fresh is not None:  # the verdict judged now, not the files' record
             manifest["gate"] = fresh.to_record()
             manifest["metrics"] = {**manifest["metrics"], "gate": fresh.to_metrics()}
         if override is not None:
@@ -84,16 +86,23 @@ def register(
 
 
 def verdict_now(repo: Path, registry: Registry, model: str):
-    """None if the recorded verdict holds; the gate's fresh verdict if production moved
-    since the gate stage ran (a promotion or rollback since), refusing a rejection."""
-    from .check import current_verdict, recorded_production, shown_production
+    """The gate's verdict on HEAD, judged now from the weights and the hold-out set (a
+    recorded verdict is a record, never a credential); refuses a rejection, and a recorded
+    verdict about the same production that disagrees with it."""
+    from .check import current_verdict, disagreement, recorded_production, shown_production
 
-    now = registry.stage_version(model, PRODUCTION)
-    recorded = recorded_production(repo)
-    if same_version(recorded, now):
+    if not can_judge(repo):  # a pipeline without this gate's inputs: held to its record
         require_gate_passed(repo)
         return None
+    recorded = recorded_production(repo)
     fresh = current_verdict(repo, model)
+    if same_version(recorded, registry.stage_version(model, PRODUCTION)):
+        problem = disagreement(repo, fresh)
+        if problem is not None:
+            raise RegistryError(f"{problem}; not registering")
+        if not fresh.passed:
+            raise RegistryError(f"gate failed for HEAD ({fresh.summary()}): not registering")
+        return fresh
     if not fresh.passed:
         raise RegistryError(
             f"HEAD's gate verdict was recorded against {shown_production(recorded)}; re-checked "
@@ -144,14 +153,18 @@ def promote(
     if current is candidate:
         raise RegistryError(f"{model} {version} is already in stage {stage}")
     ensure_on_remote(repo, weights_path(repo, candidate), candidate.commit, f"{model} {version}")
+    gated = stage in gated_stages(repo)
     gate = None
-    if stage in gated_stages(repo):
-        gate = run_gate(repo, candidate, registry.stage_version(model, "production"))
-        if not gate.passed and not force:
-            raise RegistryError(
-                f"gate refused {version} for {stage}: {gate_summary(gate)} "
-                "(override with --force --reason TEXT)"
-            )
+    if gated or can_judge(repo):
+        gate = run_gate(repo, candidate, registry.stage_version(model, PRODUCTION))
+    contradicted = recorded_contradiction(candidate, gate) if gate is not None else None
+    if contradicted is not None and not force:
+        raise RegistryError(f"{contradicted}: not promoting (override with --force --reason TEXT)")
+    if gated and not gate.passed and not force:
+        raise RegistryError(
+            f"gate refused {version} for {stage}: {gate_summary(gate)} "
+            "(override with --force --reason TEXT)"
+        )
     details = {
         "action": "promote",
         "reason": reason,
@@ -161,6 +174,19 @@ def promote(
     }
     result = assign(repo, registry, candidate, stage, details, push)
     return {**result, "gate_summary": gate_summary(gate) if gate is not None else None}
+
+
+def recorded_contradiction(candidate: Version, gate) -> str | None:
+    """Says so when ``candidate``'s recorded verdict (its manifest) says passed and the
+    gate, judging it now, fails it on the same hold-out set against the same production."""
+    from .check import contradiction
+
+    # a version registered by another tool records what its commit's metrics/gate.json says
+    recorded = candidate.manifest.get("gate") if candidate.derived else candidate.section("gate")
+    if candidate.section("gate_overridden"):
+        return None  # registered despite the gate, and says so
+    where = f"the verdict recorded for {candidate.model} {candidate.version}"
+    return contradiction(recorded, gate, where)
 
 
 def rollback(

@@ -15,9 +15,11 @@ from sklearn.base import BaseEstimator
 
 from ..gate import Candidate, Production
 from ..model_io import MODEL_FILE, SIGNATURE_FILE, load_trusted
+from . import tags as grammar
 from .committed import read_verified
 from .errors import RegistryError
 from .store import Version, load_registry
+from .trained_rows import trained_rows
 
 PRODUCTION = "production"
 
@@ -31,16 +33,22 @@ def production_version(repo_dir: Path, model: str) -> Version | None:
     return registry.stage_version(model, PRODUCTION)
 
 
-def load_production(repo_dir: Path, model: str) -> Production | None:
-    """The version in production now, loaded and verified; None when there is none."""
+def load_production(repo_dir: Path, model: str, workspace: Path | None = None) -> Production | None:
+    """The version in production now, loaded and verified; None when there is none.
+    ``workspace``: the project whose hold-out set it is judged on (an experiment's copy),
+    ``repo_dir`` by default."""
     version = production_version(repo_dir, model)
-    return as_production(repo_dir, version) if version is not None else None
+    return as_production(repo_dir, version, workspace) if version is not None else None
 
 
-def as_production(repo_dir: Path, version: Version) -> Production:
-    """``version`` as the gate's yardstick, loaded from its commit and verified."""
+def as_production(repo_dir: Path, version: Version, workspace: Path | None = None) -> Production:
+    """``version`` as the gate's yardstick, loaded from its commit and verified, with the
+    rows it trained on (the gate leaves them out of ``workspace``'s hold-out set)."""
     weights = load_weights(repo_dir, version)
-    return Production(weights.model, version.model, version.version, version.commit, weights.sha256)
+    rows = trained_rows(repo_dir, version, workspace or repo_dir)
+    return Production(
+        weights.model, version.model, version.version, version.commit, weights.sha256, rows
+    )
 
 
 def load_candidate(repo_dir: Path, version: Version) -> Candidate:
@@ -48,7 +56,24 @@ def load_candidate(repo_dir: Path, version: Version) -> Candidate:
     weights = load_weights(repo_dir, version)
     identity = {"version": version.version, "commit": version.commit}
     identity["weights_sha256"] = weights.sha256
-    return Candidate(weights.model, f"{version.model} {version.version}", identity)
+    name = f"{version.model} {version.version}"
+    return Candidate(weights.model, name, identity, trained_rows(repo_dir, version, repo_dir))
+
+
+def load_history(repo_dir: Path, model: str, workspace: Path | None = None) -> list[Production]:
+    """Every version production has held (deprecated ones aside: withdrawn, they set no
+    bar), for the gate's max_total_regression; empty without a registry."""
+    try:
+        registry = load_registry(repo_dir)
+    except RegistryError:
+        return []
+    held = []
+    for event in registry.events(model):
+        promoted = event.action == grammar.ASSIGN and event.stage == PRODUCTION
+        if promoted and event.version and event.version not in held:
+            held.append(event.version)
+    versions = [registry.version(model, name) for name in held]
+    return [as_production(repo_dir, v, workspace) for v in versions if not v.deprecated]
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,13 @@ from typing import Any
 from ..gate import GateResult, judge
 from ..gate.inputs import load_inputs, workspace_candidate
 from . import gitutil
-from .champion import as_production, load_candidate, load_production
+from .champion import as_production, load_candidate, load_history, load_production
 from .errors import RegistryError
 from .models import require_known_model
 from .store import Version, load_registry
 
 REPORT = "reports/gate.json"
+METRICS = "metrics/gate.json"
 IDENTITY = ("version", "commit", "weights_sha256")
 
 
@@ -30,7 +31,9 @@ def current_verdict(project_dir: Path, model: str) -> GateResult:
     """The gate's verdict on ``models/<model>`` of the work tree against production now."""
     params, holdout = load_inputs(project_dir)
     candidate = workspace_candidate(project_dir, model)
-    return judge(candidate, load_production(project_dir, model), holdout, params)
+    production = load_production(project_dir, model)
+    history = load_history(project_dir, model) if production is not None else []
+    return judge(candidate, production, holdout, params, history)
 
 
 def promotion_verdict(
@@ -42,7 +45,9 @@ def promotion_verdict(
     params, holdout = load_inputs(project_dir)
     contender = load_candidate(project_dir, candidate)
     champion = as_production(project_dir, production) if production is not None else None
-    return judge(contender, champion, holdout, params)
+    history = load_history(project_dir, candidate.model) if production is not None else []
+    history = [held for held in history if held.version != candidate.version]
+    return judge(contender, champion, holdout, params, history)
 
 
 def recorded_production(project_dir: Path) -> dict[str, str] | None:
@@ -59,15 +64,62 @@ def recorded_production(project_dir: Path) -> dict[str, str] | None:
 
 
 def read_report(project_dir: Path) -> dict[str, Any]:
-    path = Path(project_dir) / REPORT
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RegistryError(f"{REPORT} not found: run dvc repro first") from None
-    except (OSError, ValueError) as exc:
-        raise RegistryError(f"{REPORT}: cannot be read ({exc})") from None
-    if not isinstance(record, dict) or "production" not in record:
+    record = read_json_file(project_dir, REPORT)
+    if "production" not in record:
         raise RegistryError(f"{REPORT}: no 'production' key: run dvc repro -f -s gate")
+    return record
+
+
+def disagreement(project_dir: Path, fresh: GateResult) -> str | None:
+    """Where the recorded verdict (each file's ``passed``) differs from ``fresh``, judged
+    now against the same production: the pipeline is up to date, so the files were edited
+    (or the history of production changed since: `dvc repro -f -s gate` records it anew)."""
+    recorded = {
+        METRICS: read_json_file(project_dir, METRICS).get("passed"),
+        REPORT: read_report(project_dir).get("passed"),
+    }
+    differing = [name for name, passed in recorded.items() if passed is not fresh.passed]
+    if not differing:
+        return None
+    said = ", ".join(f"{name} says passed: {json.dumps(recorded[name])}" for name in differing)
+    return (
+        f"the recorded verdict differs from the gate's verdict now ({said}; judged now: "
+        f"{fresh.summary()}); `dvc repro -f -s gate` records the verdict again"
+    )
+
+
+def contradiction(recorded: Any, fresh: GateResult, where: str) -> str | None:
+    """Says so when ``recorded`` (a verdict record) says passed and ``fresh`` fails, unless
+    the record is shown to be about another production or another hold-out set."""
+    if not isinstance(recorded, dict) or recorded.get("passed") is not True or fresh.passed:
+        return None
+    production, holdout = recorded.get("production", ...), recorded.get("holdout")
+    if production is not ... and not same_identity(production, fresh.production):
+        return None  # judged against another production then: not a contradiction
+    if isinstance(holdout, dict) and holdout.get("sha256") != fresh.holdout["sha256"]:
+        return None  # judged on another hold-out set then
+    return (
+        f"{where} says passed, but the gate judging it now against "
+        f"{shown_production(fresh.production)} on {fresh.holdout['path']} fails it: "
+        f"{fresh.details()}"
+    )
+
+
+def same_identity(recorded: Any, now: dict[str, str] | None) -> bool:
+    if recorded is None or now is None:
+        return recorded is None and now is None
+    return isinstance(recorded, dict) and all(recorded.get(k) == now[k] for k in IDENTITY[:2])
+
+
+def read_json_file(project_dir: Path, name: str) -> dict[str, Any]:
+    try:
+        record = json.loads((Path(project_dir) / name).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RegistryError(f"{name} not found: run dvc repro first") from None
+    except (OSError, ValueError) as exc:
+        raise RegistryError(f"{name}: cannot be read ({exc})") from None
+    if not isinstance(record, dict):
+        raise RegistryError(f"{name}: must be a JSON object")
     return record
 
 

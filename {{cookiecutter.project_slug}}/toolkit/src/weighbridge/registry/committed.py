@@ -74,10 +74,15 @@ def read_derived(repo_dir: Path, version: Version, names: list[str], label: str)
 
 
 def read_at_commit(
-    repo_dir: Path, commit: str, folder: str, names: list[str] | None, label: str
+    repo_dir: Path,
+    commit: str,
+    folder: str,
+    names: list[str] | None,
+    label: str,
+    what: str = "its weights",
 ) -> dict[str, bytes]:
     """Files of a DVC-tracked folder as of ``commit`` (cache, then remote);
-    ``names=None``: every file in it."""
+    ``names=None``: every file in it; ``what`` names them in messages."""
     from dvc.api import DVCFileSystem  # dvc is slow to import; only reading files needs it
 
     fs = None
@@ -87,6 +92,4 @@ def read_at_commit(
             names = [path[len(folder) + 1 :] for path in fs.find(folder)]
         return {name: fs.read_bytes(f"{folder}/{name}") for name in names}
     except Exception as exc:  # dvc raises many types (scm, config, storage); all mean "cannot"
-        raise ProjectError(
-            f"{label}: cannot load its weights {folder}: {read_cause(exc, fs)}"
-        ) from None
+        raise ProjectError(f"{label}: cannot load {what} {folder}: {read_cause(exc, fs)}") from None

@@ -68,3 +68,11 @@ def require_gate_passed(project: Path) -> dict:
             f"gate failed for HEAD ({summary or 'see reports/gate.json'}): not registering"
         )
     return verdict
+
+
+def can_judge(project_dir: Path) -> bool:
+    """Whether this project's gate can judge here: it needs data/schema.yaml (a real
+    project's is a dependency of prepare, so an up-to-date pipeline has it). A pipeline
+    without it runs another gate (the registry's toy test pipeline) and is held to the
+    verdict it records."""
+    return (Path(project_dir) / "data" / "schema.yaml").is_file()

@@ -98,7 +98,9 @@ def build(repo: Path, registry: Registry) -> dict[str, str]:
                 name: artifact_files.cached_json(repo, version.manifest, name)
                 for name in report_pages.CACHED_FILES
             }
-            files[path] = report_pages.card_page(version, plots.get(version.commit, {}), cached)
+            files[path] = report_pages.card_page(
+                version, plots.get(version.commit, {}), cached, model.events
+            )
     return files
 
 

@@ -246,9 +246,15 @@ SHOWN_SECTIONS = {"metrics", "params", "gate", "data", "environment", "artifact"
 CACHED_FILES = ("signature.json", "profile.json")  # shown when this clone's DVC cache has them
 
 
-def card_page(version: Any, plots: dict[str, str], cached: dict[str, tuple] | None = None) -> str:
+def card_page(
+    version: Any,
+    plots: dict[str, str],
+    cached: dict[str, tuple] | None = None,
+    events: Sequence[Any] = (),
+) -> str:
     """One version's card; ``plots``: plot file name -> CSV text at the version's commit;
-    ``cached``: file name -> (its JSON, or None and why not) from the DVC cache."""
+    ``cached``: file name -> (its JSON, or None and why not) from the DVC cache;
+    ``events``: the model's events, for where the version stands now."""
     cached = cached or {}
     m = version.manifest
     status = "deprecated" if version.deprecated else "active"
@@ -263,7 +269,8 @@ def card_page(version: Any, plots: dict[str, str], cached: dict[str, tuple] | No
         ["tag", version.tag],
     ]
     body = [table([], [[cell(k), cell(v)] for k, v in facts], "facts")]
-    body += [f"<h2>Gate verdict: {verdict(m)}</h2>", gate_section(m)]
+    body += ["<h2>Where it stands now</h2>", standing_section(version, events)]
+    body += [f"<h2>Gate verdict at registration: {verdict(m)}</h2>", gate_section(m)]
     body += ["<h2>Metrics</h2>", key_values(m.get("metrics") or {}, "metrics")]
     body += ["<h2>Plots</h2>", plots_section(plots)]
     body += ["<h2>Parameters</h2>", key_values(m.get("params") or {}, "params")]
@@ -274,6 +281,41 @@ def card_page(version: Any, plots: dict[str, str], cached: dict[str, tuple] | No
     others = {k: v for k, v in m.items() if k not in SHOWN_SECTIONS}
     body += ["<h2>Other manifest fields</h2>", key_values(others, "")]
     return page(f"{version.model} {version.version}", body, home="../../")
+
+
+def standing_section(version: Any, events: Sequence[Any]) -> str:
+    """The stages the version holds now, each since when, by whom and why (the event that
+    put it there), apart from the verdict recorded when it was registered: that verdict
+    says what production was then, not now."""
+    if not version.stages:
+        status = "deprecated" if version.deprecated else "registered"
+        return f"<p>in no stage now ({status})</p>"
+    rows = []
+    for stage in version.stages:
+        entry = last_assignment(version, stage, events)
+        what = entry.details.get("action") if entry is not None else None
+        rows.append(
+            [
+                cell(stage),
+                cell(entry.created if entry else None),
+                cell(entry.author if entry else None),
+                cell(what if isinstance(what, str) else "assign"),
+                cell(entry.reason if entry else None),
+            ]
+        )
+    return table(["stage", "since", "by", "how", "why"], rows, "standing")
+
+
+def last_assignment(version: Any, stage: str, events: Sequence[Any]) -> Any:
+    """The latest tag that put ``version`` into ``stage`` (None if the events lack it)."""
+    found = [
+        event
+        for event in events
+        if event.action == grammar.ASSIGN
+        and event.stage == stage
+        and event.version == version.version
+    ]
+    return found[-1] if found else None
 
 
 def gate_section(manifest: dict) -> str:
