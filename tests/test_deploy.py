@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from tests.helpers import (
-    project_pythonpath,
     copy_trained,
     git,
     package_of,
+    project_pythonpath,
     pymod,
     register_first,
     remote_url,

@@ -28,11 +28,11 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import (
-    project_pythonpath,
     copy_trained,
     dvc,
     git,
     package_of,
+    project_pythonpath,
     pymod,
     register_first,
 )

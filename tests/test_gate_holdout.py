@@ -65,7 +65,7 @@ def production_accuracy_on(project: Path, weights: Path, rows: pd.DataFrame) -> 
     code = (
         "import sys; from pathlib import Path\n"
         "import pandas as pd\n"
-        "from breast_cancer_classifier.model_io import load_model\n"
+        "from weighbridge.model_io import load_model\n"
         "model = load_model(Path(sys.argv[1]))\n"
         "rows = pd.read_parquet('rows.parquet')\n"
         "print(float((model.predict(rows.drop(columns='target')) == rows['target']).mean()))\n"

@@ -24,10 +24,10 @@ from tests.helpers import (
     dvc,
     git,
     package_of,
+    project_pythonpath,
     pymod,
     retrain,
     run,
-    project_pythonpath,
 )
 
 pytestmark = pytest.mark.slow
