@@ -61,7 +61,9 @@ def main() -> None:
             env,
         )
         project = scratch / "breast-cancer-classifier"
-        env["PYTHONPATH"] = str(project / "src")
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(project / "src"), str(project / "toolkit" / "src")]
+        )
         dvc = [python, "-m", "dvc"]
         first = timed([*dvc, "repro"], project, env)
         subprocess.run(["git", "add", "-A"], cwd=project, env=env, check=True)

@@ -78,7 +78,10 @@ def released_project(scratch: Path, env: dict) -> tuple[Path, str, Path]:
     os.environ.update(env)  # the bake's post-gen hook runs git and dvc
     project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(scratch)))
     package = next(p.name for p in (project / "src").iterdir() if (p / "__init__.py").exists())
-    run_env = {**env, "PYTHONPATH": str(project / "src")}
+    run_env = {
+        **env,
+        "PYTHONPATH": os.pathsep.join([str(project / "src"), str(project / "toolkit" / "src")]),
+    }
     py = sys.executable
     sh(project, py, "-m", "dvc", "repro", env=run_env)
     sh(project, "git", "add", "-A", env=env)
@@ -104,7 +107,12 @@ def main() -> None:
             "show",
             "v1.0.0",
             "--json",
-            env={**env, "PYTHONPATH": str(project / "src")},
+            env={
+                **env,
+                "PYTHONPATH": os.pathsep.join(
+                    [str(project / "src"), str(project / "toolkit" / "src")]
+                ),
+            },
         )
         tag = json.loads(shown)["tag"]
         files = json.loads(shown)["manifest"]["artifact"]["files"]
@@ -116,7 +124,10 @@ def main() -> None:
             sh(project, sys.executable, "-m", "dvc", "remote", "list", env=env).split()[1]
         )
         mark_unread(remote)
-        deploy_env = {**env, "PYTHONPATH": str(project / "src")}
+        deploy_env = {
+            **env,
+            "PYTHONPATH": os.pathsep.join([str(project / "src"), str(project / "toolkit" / "src")]),
+        }
         started = time.perf_counter()
         sh(
             server,

@@ -274,7 +274,9 @@ def main() -> None:
         project = bake(scratch, csv, env)
         csv.unlink()  # the project has its own copy
         print(f"bake (dataset=csv): {time.perf_counter() - start:.1f} s")
-        env["PYTHONPATH"] = str(project / "src")
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(project / "src"), str(project / "toolkit" / "src")]
+        )
         baked = cache_objects(project)
         plain_script = scratch / "plain.py"
         plain_script.write_text(PLAIN, encoding="utf-8")

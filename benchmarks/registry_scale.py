@@ -116,8 +116,9 @@ def bake(out: Path) -> tuple[Path, str]:
             extra_context={"init_git": "no", "model_name": MODEL},
         )
     )
-    package = next(p.name for p in (project / "src").iterdir() if (p / "registry").is_dir())
+    package = next(p.name for p in (project / "src").iterdir() if (p / "registry.py").is_file())
     compileall.compile_dir(project / "src", quiet=1)
+    compileall.compile_dir(project / "toolkit" / "src", quiet=1)
     return project, package
 
 
@@ -150,7 +151,8 @@ def bench_size(count: int, work: Path, package: str, src: Path, runs: int, cap: 
     started = time.perf_counter()
     build_repo(repo, count)
     built = time.perf_counter() - started
-    env = {**os.environ, "PYTHONPATH": str(src), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    sources = os.pathsep.join([str(src), str(src.parent / "toolkit" / "src")])
+    env = {**os.environ, "PYTHONPATH": sources, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     ours = [sys.executable, "-m", f"{package}.registry"]
     listing_args = [*ours, "list", "-C", str(repo), "--json"]
     query = [*ours, "query", "accuracy > 0.95 and f1 > 0.9", "-C", str(repo), "--json"]

@@ -98,7 +98,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="report-bench-") as scratch:
         work = Path(scratch)
         project, package = bake(work / "bake")
-        env = {**os.environ, "PYTHONPATH": str(project / "src")}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(project / "src"), str(project / "toolkit" / "src")]),
+        }
         print(f"{'versions':>8}  {'report (median s)':>17}  {'site size':>10}")
         for count in options.sizes:
             repo = work / f"repo-{count}"
