@@ -179,3 +179,28 @@ def test_template_ci_runs_make_test_and_is_clean():
     assert _check_schema([path]).returncode == 0
     result = _zizmor([path])
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _pip_installs(workflow: Path) -> list[str]:
+    steps = [step for job in yaml.safe_load(workflow.read_text())["jobs"].values()
+             for step in job["steps"]]  # fmt: skip
+    return [step["run"] for step in steps if "pip install -e" in step.get("run", "")]
+
+
+@pytest.mark.parametrize("storage", ["local", "s3"])
+def test_every_install_step_resolves_with_the_vendored_toolkit(baked, storage):
+    """The project needs weighbridge, which no package index has yet: each workflow's
+    install must name ./toolkit. Resolved offline (--no-index) against this environment,
+    as a dry run; without ./toolkit the same resolution fails."""
+    project, workflows = baked[storage]
+    offline = ["--dry-run", "--no-index", "--no-build-isolation", "--quiet"]
+    commands = [line for workflow in workflows for line in _pip_installs(workflow)]
+    assert len(commands) == len(WORKFLOWS), commands
+    for command in commands:
+        args = command.split("pip install", 1)[1].replace('"', "").split()
+        pip = [sys.executable, "-m", "pip", "install", *offline]
+        resolved = subprocess.run([*pip, *args], cwd=project, capture_output=True, text=True)
+        assert resolved.returncode == 0, f"{command}\n{resolved.stderr}"
+        without = " ".join(args).replace("-e ./toolkit", "").split()
+        missing = subprocess.run([*pip, *without], cwd=project, capture_output=True, text=True)
+        assert "No matching distribution found for weighbridge" in missing.stderr
