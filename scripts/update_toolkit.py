@@ -20,6 +20,8 @@ Standard library only: it runs with any python3 (3.10+).
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -32,9 +34,21 @@ USER_PACKAGE = TEMPLATE_PROJECT / "src" / "{{cookiecutter.package_name}}"
 TEMPLATE_TESTS = TEMPLATE_PROJECT / "tests"
 PACKAGE_MARK = "{{ cookiecutter.package_name }}"
 KIT = "toolkit/src/weighbridge"
-# Modules the project's package keeps across the split (the user edits them).
-KEPT_MODULES = {"__init__.py", "prepare.py", "train.py", "evaluate.py", "gate_stage.py",
-                "estimators.py", "preprocessing.py"}  # fmt: skip
+# The modules the project's package keeps across the split (the user edits them), with the
+# sha256 of each as the last template before the split wrote it (they hold no template
+# markup): a file with another digest is the user's, kept, never replaced.
+PRISTINE = {
+    "__init__.py": "ba2625bf09605e7178b7ff10dd19785a6900baee23a5a39ac9d7d1a6703bd647",
+    "prepare.py": "64182fc9098e2f1c60868dbedb125704959db3ea49473fd07dce32b3ba112dab",
+    "train.py": "c3420105b2af6aa5fcec8d12d6a27e780f6e8904b90a305b46122dff247349c2",
+    "evaluate.py": "c9efbef5439646901cb9d2c0d1a723719ec33d55049062153ca3a2ac325758bc",
+    "gate_stage.py": "62eb1ef95d0a57ba6f31fcceda9212c6bd306b3af5221c5b8f6b83d30ee89cfd",
+    "estimators.py": "171b4e6f8a219573027c6add8879164587fbe8bc26cd9c1a61237ef72131adef",
+    "preprocessing.py": "f2856a810451531852a3f34bc414d3bdf3112856146c3ddf395e0385b65285a1",
+}
+KEPT_MODULES = set(PRISTINE)
+# Folders of the old layout that the toolkit replaces whole.
+REPLACED_FOLDERS = ("registry", "gate")
 
 
 class UpdateError(Exception):
@@ -48,9 +62,18 @@ def git(project: Path, *args: str) -> str:
     return result.stdout
 
 
-def toolkit_version(toolkit: Path) -> str:
-    init = (toolkit / "src" / "weighbridge" / "__init__.py").read_text(encoding="utf-8")
-    return re.search(r'__version__ = "([^"]+)"', init).group(1)
+def toolkit_version(toolkit: Path) -> tuple[int, ...] | None:
+    """The version of a weighbridge folder, or None when ``toolkit`` is not one."""
+    try:
+        init = (toolkit / "src" / "weighbridge" / "__init__.py").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    found = re.search(r'^__version__ = "(\d+(?:\.\d+)*)"$', init, flags=re.M)
+    return tuple(int(part) for part in found.group(1).split(".")) if found else None
+
+
+def shown(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version))
 
 
 def package_of(project: Path) -> str:
@@ -65,11 +88,27 @@ def require_clean(project: Path) -> None:
         raise UpdateError(f"{project} is not a git repository: the update needs one to review")
     if git(project, "status", "--porcelain", "--untracked-files=no").strip():
         raise UpdateError(f"{project} has uncommitted changes: commit or stash them first")
+    if git(project, "rev-parse", "--is-shallow-repository").strip() == "true":
+        raise UpdateError(f"{project} is a shallow clone: its first commit is not the bake's")
+
+
+def require_no_untracked(project: Path, folders: list[str]) -> None:
+    """Files git does not know would be lost with the folders the update replaces."""
+    listed = git(project, "ls-files", "--others", "--", *folders).splitlines()
+    found = [path for path in listed if "__pycache__" not in path and not path.endswith(".pyc")]
+    if found:
+        raise UpdateError(
+            f"files git does not track are in folders the update replaces: {', '.join(found)} "
+            "(commit or move them first)"
+        )
 
 
 def first_commit(project: Path) -> str:
     """The bake's commit: what the template wrote, before the project's own work."""
-    return git(project, "rev-list", "--max-parents=0", "HEAD").split()[-1]
+    roots = git(project, "rev-list", "--max-parents=0", "HEAD").split()
+    if len(roots) != 1:
+        raise UpdateError(f"{project} has {len(roots)} first commits: which one is the bake?")
+    return roots[0]
 
 
 def baked_files(project: Path, folder: str) -> list[str]:
@@ -94,15 +133,41 @@ def rewrite_imports(source: str, kept: set[str]) -> str:
         module = match.group(1)
         return match.group(0) if module.split(".")[0] in kept else f"from weighbridge.{module} "
 
+    def split_names(match: re.Match) -> str:
+        names = [name.strip() for name in match.group(1).split(",")]
+        mine = [name for name in names if name.split(" as ")[0] in kept]
+        theirs = [name for name in names if name not in mine]
+        lines = [f"from weighbridge import {', '.join(theirs)}"] if theirs else []
+        return "\n".join(lines + ([f"from . import {', '.join(mine)}"] if mine else []))
+
     source = re.sub(r"^from \.([\w.]+) ", absolute, source, flags=re.M)
-    return re.sub(r"^from \. import ", "from weighbridge import ", source, flags=re.M)
+    return re.sub(r"^from \. import ([\w ,]+)$", split_names, source, flags=re.M)
+
+
+def missing_toolkit_imports(source: str) -> list[str]:
+    """``weighbridge`` modules a rewritten file imports that the toolkit does not have."""
+    kit = TOOLKIT / "src"
+    missing = []
+    for module, names in re.findall(r"^from (weighbridge[\w.]*) import ([\w ,]+)$", source, re.M):
+        base = kit.joinpath(*module.split("."))
+        for name in (n.strip().split(" as ")[0] for n in names.split(",")):
+            if (
+                module == "weighbridge"
+                and not (base / f"{name}.py").exists()
+                and not (base / name).is_dir()
+            ):
+                missing.append(f"weighbridge.{name}")
+        if module != "weighbridge" and not (base.with_suffix(".py").exists() or base.is_dir()):
+            missing.append(module)
+    return missing
 
 
 def replace_toolkit(project: Path) -> None:
-    staging = project / ".toolkit.updating"
+    staging = project / ".toolkit.updating"  # ours: a name no project uses
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(TOOLKIT, staging, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.rmtree(project / "toolkit", ignore_errors=True)
+    if (project / "toolkit").exists():
+        shutil.rmtree(project / "toolkit")
     staging.rename(project / "toolkit")
 
 
@@ -115,54 +180,89 @@ def edit(path: Path, changes: list[tuple[str, str]]) -> None:
 
 
 def split_layout(project: Path) -> list[str]:
-    """Move a project baked before the split to the toolkit layout; return what to review."""
+    """Move a project baked before the split to the toolkit layout; return what to review.
+    Everything is checked, and every file's new text computed, before anything is written."""
     package = package_of(project)
     src = f"src/{package}"
-    template_files = [
-        path
-        for path in baked_files(project, src)
-        if Path(path).name not in KEPT_MODULES or Path(path).parent.as_posix() != src
+    baked = set(baked_files(project, src))
+    template_files = sorted(p for p in baked if not is_kept_module(p, src))
+    replaced = [f"{src}/{folder}" for folder in REPLACED_FOLDERS]
+    theirs_inside = [
+        path for path in git(project, "ls-files", "--", *replaced).splitlines() if path not in baked
     ]
-    old_tests = [path for path in baked_files(project, "tests") if path.endswith(".py")]
-    blocked = sorted(edited_since_bake(project, template_files))
+    blocked = sorted(edited_since_bake(project, template_files)) + theirs_inside
     if blocked:
         raise UpdateError(
-            f"these template files were edited since the bake and would be removed: "
+            f"these files are the template's, or inside its folders, and would be removed: "
             f"{', '.join(blocked)} (move your changes into the stage modules first)"
         )
-    kept = {Path(name).stem for name in KEPT_MODULES}
-    own = edited_since_bake(project, [f"{src}/{name}" for name in KEPT_MODULES])
-    own_tests = edited_since_bake(project, old_tests)
-    checks = plan_edits(project, package)  # every edit is checked before anything is written
+    require_no_untracked(project, replaced)
+    writes, removals, review = planned_writes(project, package, baked, set(template_files))
+    edits = plan_edits(project, package)
     replace_toolkit(project)
-    for path in template_files:
-        (project / path).unlink()
-    shutil.rmtree(project / src / "registry", ignore_errors=True)
-    shutil.rmtree(project / src / "gate", ignore_errors=True)
+    for path in [*(project / name for name in template_files), *removals]:
+        path.unlink()
+    for folder in replaced:  # empty now, but for caches
+        shutil.rmtree(project / folder, ignore_errors=True)
+    for path, text in writes.items():
+        path.write_text(text, encoding="utf-8")
+    for path, changes in edits.items():
+        edit(project / path, changes)
+    return review
+
+
+def is_kept_module(path: str, src: str) -> bool:
+    return Path(path).name in KEPT_MODULES and Path(path).parent.as_posix() == src
+
+
+def planned_writes(
+    project: Path, package: str, baked: set[str], removed: set[str]
+) -> tuple[dict, list, list]:
+    """The new text of each file the update writes, the old tests it removes, and the lines
+    for the user to review."""
+    src = project / "src" / package
+    kept = {Path(name).stem for name in KEPT_MODULES}
+    writes: dict[Path, str] = {}
     review = []
     for name in sorted(KEPT_MODULES):
-        target = project / src / name
-        if f"{src}/{name}" in own:
-            target.write_text(rewrite_imports(target.read_text(encoding="utf-8"), kept))
-            review.append(f"{src}/{name}: yours, kept (imports rewritten to weighbridge)")
+        target = src / name
+        if not target.is_file():
+            review.append(f"src/{package}/{name}: absent, not added back")
+        elif hashlib.sha256(target.read_bytes()).hexdigest() == PRISTINE[name]:
+            writes[target] = (USER_PACKAGE / name).read_text(encoding="utf-8")
         else:
-            shutil.copyfile(USER_PACKAGE / name, target)
-    baked = set(baked_files(project, src))
-    for path in sorted(set(git(project, "ls-files", "--", src).splitlines()) - baked):
-        review.append(f"{path}: yours, kept (check its imports of modules that moved)")
-    for name in ("registry.py", "predict.py"):
-        shutil.copyfile(USER_PACKAGE / name, project / src / name)
+            text = rewrite_imports(target.read_text(encoding="utf-8"), kept)
+            writes[target] = text
+            missing = missing_toolkit_imports(text)
+            lacking = f"; the toolkit has no {', '.join(missing)}" if missing else ""
+            review.append(
+                f"src/{package}/{name}: yours, kept (imports rewritten{lacking}; compare it "
+                "with the template's new version: some names moved)"
+            )
+    tracked = set(git(project, "ls-files", "--", f"src/{package}", "tests").splitlines())
+    for path in sorted(tracked - baked):
+        if path.startswith(f"src/{package}/") and not path.startswith(
+            tuple(f"src/{package}/{folder}/" for folder in REPLACED_FOLDERS)
+        ):
+            review.append(f"{path}: yours, kept (check its imports of modules that moved)")
+    old_tests = [path for path in baked_files(project, "tests") if path.endswith(".py")]
+    own_tests = edited_since_bake(project, old_tests)
+    new_files = {src / name: USER_PACKAGE / name for name in ("registry.py", "predict.py")}
+    for test in TEMPLATE_TESTS.glob("*.py"):
+        new_files[project / "tests" / test.name] = test
+    for target, source in new_files.items():
+        shown = target.relative_to(project).as_posix()
+        replaceable = shown in removed or (shown in old_tests and shown not in own_tests)
+        if target.exists() and not replaceable:
+            raise UpdateError(f"{shown} is yours and the new template has a file of that name")
+        writes[target] = source.read_text(encoding="utf-8").replace(PACKAGE_MARK, package)
+    removals = []  # baked tests the project never edited: the old template's
     for path in old_tests:
         if path in own_tests:
             review.append(f"{path}: yours, kept (it may import modules that moved)")
-        else:
-            (project / path).unlink()
-    for test in TEMPLATE_TESTS.glob("*.py"):
-        text = test.read_text(encoding="utf-8").replace(PACKAGE_MARK, package)
-        (project / "tests" / test.name).write_text(text, encoding="utf-8")
-    for path, changes in checks.items():
-        edit(project / path, changes)
-    return review
+        elif project / path not in writes:
+            removals.append(project / path)
+    return writes, removals, review
 
 
 def plan_edits(project: Path, package: str) -> dict[str, list[tuple[str, str]]]:
@@ -170,8 +270,18 @@ def plan_edits(project: Path, package: str) -> dict[str, list[tuple[str, str]]]:
     pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
     extra = "[s3]" if '"dvc-s3' in pyproject else ""
     scripts = re.search(r"\[project\.scripts\]\n(?:[^\n\[]+\n)*\n?", pyproject)
+    # registry and predict are the toolkit's commands now; other scripts stay
+    ours = re.compile(r'^(registry|predict) = "[\w.]+:main"\n', flags=re.M)
+    scripts_left = ours.sub("", scripts.group(0)) if scripts else ""
+    if scripts_left.strip() == "[project.scripts]":
+        scripts_left = ""
     dvc_yaml = (project / "dvc.yaml").read_text(encoding="utf-8")
-    moved = sorted(set(re.findall(rf"src/{package}/(\w+(?:\.py)?)\n", dvc_yaml)))
+
+    def to_toolkit(match: re.Match) -> str:  # a dep or a comment naming a module that moves
+        name = match.group(1)
+        return match.group(0) if f"{name}.py" in KEPT_MODULES else f"{KIT}/{name}"
+
+    moved_yaml = re.sub(rf"src/{package}/(\w+)(?=[./\s\"']|$)", to_toolkit, dvc_yaml)
     plan = {
         "pyproject.toml": [
             ("dependencies = [\n", f'dependencies = [\n    "weighbridge{extra}>=0.2",\n'),
@@ -180,21 +290,31 @@ def plan_edits(project: Path, package: str) -> dict[str, list[tuple[str, str]]]:
                 f'known-first-party = ["{package}"]\n',
                 f'known-first-party = ["{package}"]\nknown-third-party = ["weighbridge"]\n',
             ),
-            *([(scripts.group(0), "")] if scripts else []),
+            *([(scripts.group(0), scripts_left)] if scripts else []),
         ],
         "Makefile": [("pip install -e '.[dev]'", "pip install -e ./toolkit -e '.[dev]'")],
-        "dvc.yaml": [
-            (f"src/{package}/{name}\n", f"{KIT}/{name}\n")
-            for name in moved
-            if name.removesuffix(".py") + ".py" not in KEPT_MODULES
-        ],
+        "dvc.yaml": [(dvc_yaml, moved_yaml)] if moved_yaml != dvc_yaml else [],
     }
     for path, changes in plan.items():
         text = (project / path).read_text(encoding="utf-8")
         missing = [old.strip() for old, _ in changes if old not in text]
         if missing:
             raise UpdateError(f"{path}: cannot find {missing[0]!r} to update (edited by hand?)")
+    require_no_dangling_deps(dvc_yaml, plan["dvc.yaml"], package)
     return plan
+
+
+def require_no_dangling_deps(dvc_yaml: str, changes: list, package: str) -> None:
+    """After the edits, dvc.yaml may name only the project's modules that stay."""
+    for old, new in changes:
+        dvc_yaml = dvc_yaml.replace(old, new)
+    stays = {*KEPT_MODULES, "registry.py", "predict.py"}
+    dangling = sorted(
+        {path for path in re.findall(rf"src/{package}/([\w./]+)", dvc_yaml) if path not in stays}
+    )
+    if dangling:
+        named = ", ".join(f"src/{package}/{path}" for path in dangling)
+        raise UpdateError(f"dvc.yaml: {named} would name a module that moves: edit it by hand")
 
 
 def update(project: Path) -> str:
@@ -203,16 +323,28 @@ def update(project: Path) -> str:
         raise UpdateError(f"{project} has no dvc.yaml: not a project of this template")
     require_clean(project)
     new = toolkit_version(TOOLKIT)
-    if (project / "toolkit" / "pyproject.toml").is_file():
-        old = toolkit_version(project / "toolkit")
-        replace_toolkit(project)
-        return f"toolkit {old} -> {new} in {project}/toolkit"
+    if os.path.lexists(project / "toolkit"):
+        return update_toolkit(project, new)
     if not (project / "src" / package_of(project) / "registry").is_dir():
         raise UpdateError(f"{project}: neither a toolkit/ folder nor the layout before it")
     review = split_layout(project)
-    lines = [f"moved {project} to the toolkit layout, weighbridge {new}", *review]
+    lines = [f"moved {project} to the toolkit layout, weighbridge {shown(new)}", *review]
     lines.append("next: make install, dvc repro, review with git status, then commit")
     return "\n".join(lines)
+
+
+def update_toolkit(project: Path, new: tuple[int, ...]) -> str:
+    """Replace a project's weighbridge by this checkout's: never an older one, never a
+    folder that is not a weighbridge of its own, nor one holding files git does not know."""
+    folder = project / "toolkit"
+    old = toolkit_version(folder)
+    if folder.is_symlink() or old is None:
+        raise UpdateError(f"{folder} is not a weighbridge toolkit folder: move it first")
+    if old > new:
+        raise UpdateError(f"{folder} holds weighbridge {shown(old)}, newer than {shown(new)}")
+    require_no_untracked(project, ["toolkit"])
+    replace_toolkit(project)
+    return f"toolkit {shown(old)} -> {shown(new)} in {folder}"
 
 
 def main(argv: list[str]) -> int:

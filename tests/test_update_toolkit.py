@@ -88,20 +88,41 @@ def sha256_of_weights(project: Path) -> str:
     return hashlib.sha256((project / "models/classifier/model.skops").read_bytes()).hexdigest()
 
 
-def test_an_edited_template_file_or_a_dirty_tree_is_refused_and_nothing_changes(old_bake):
-    old_project = old_bake
-    render = old_project / "src" / PACKAGE / "registry" / "render.py"
+def assert_refused(project: Path, expected: str) -> None:
+    before = (tree_state(project), tags(project))
+    refused = update(project)
+    assert refused.returncode == 1, refused.stdout
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+    assert expected in refused.stderr, refused.stderr
+    assert (tree_state(project), tags(project)) == before
+
+
+def test_what_the_update_would_lose_is_refused_and_nothing_changes(old_bake, tmp_path):
+    project, source = old_bake, old_bake / "src" / PACKAGE
+    render = source / "registry" / "render.py"
     render.write_text(render.read_text() + "# edited\n")
-    before = (tree_state(old_project), tags(old_project))
-    dirty = update(old_project)
-    assert dirty.returncode == 1 and "uncommitted changes" in dirty.stderr
-    git(old_project, "commit", "-qam", "edit the template's render.py")
-    before = (tree_state(old_project), tags(old_project))
-    edited = update(old_project)
-    assert edited.returncode == 1, edited.stdout
-    assert edited.stderr.count("\n") == 1 and "Traceback" not in edited.stderr
-    assert f"src/{PACKAGE}/registry/render.py" in edited.stderr
-    assert (tree_state(old_project), tags(old_project)) == before
+    assert_refused(project, "uncommitted changes")
+    git(project, "commit", "-qam", "edit the template's render.py")
+    assert_refused(project, f"src/{PACKAGE}/registry/render.py")
+    git(project, "reset", "-q", "--hard", "HEAD~1")
+
+    (source / "gate" / "wip.py").write_text("# not committed yet\n")  # git does not know it
+    assert_refused(project, f"src/{PACKAGE}/gate/wip.py")
+    (source / "gate" / "wip.py").unlink()
+    (source / "registry" / "my_plugin.py").write_text("# a plug-in of the user's\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "a plug-in of my own")
+    assert_refused(project, f"src/{PACKAGE}/registry/my_plugin.py")
+    git(project, "reset", "-q", "--hard", "HEAD~1")
+
+    (project / "tests" / "test_model.py").write_text("# the user's own test\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "a test of my own")
+    assert_refused(project, "tests/test_model.py is yours")
+
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{project}", str(shallow))
+    assert_refused(shallow, "shallow clone")
 
 
 def test_an_old_project_takes_the_toolkit_and_its_old_tags_keep_working(old_project, tmp_path):

@@ -553,3 +553,31 @@ def test_register_force_records_why_the_gate_was_overridden(capsys, repo):
     assert manifest["gate"]["passed"] is False  # the verdict it was registered despite
     message = git(repo, "tag", "-l", "--format=%(contents:subject)", result["tag"]).stdout
     assert message.strip() == f"Register {MODEL_NAME} v1.1.1 despite the gate: the classes changed"
+
+
+@pytest.mark.parametrize("damage", ["latin-1 byte", "a folder"])
+def test_a_dvc_yaml_that_cannot_be_read_is_one_error_line(capsys, tmp_path, damage):
+    """The default model comes from dvc.yaml: when it cannot be read, say so in one line."""
+    repo = make_project(tmp_path)
+    dvc_yaml = repo / "dvc.yaml"
+    if damage == "a folder":
+        dvc_yaml.unlink()
+        dvc_yaml.mkdir()
+    else:
+        dvc_yaml.write_bytes(dvc_yaml.read_bytes() + b"# caf\xe9\n")
+    code, out, err = call(capsys, repo, "list")
+    assert (code, out) == (1, "")
+    assert err.startswith("error: dvc.yaml: cannot be read (") and err.count("\n") == 1
+
+
+def test_deploy_with_repo_takes_the_model_of_the_tags_it_reads(capsys, tmp_path):
+    """Run inside a project whose dvc.yaml names another model, deploy --repo still deploys
+    the model the given repository's tags hold (it never takes this folder's name)."""
+    source = make_project(tmp_path / "source", model="churn")
+    assert call(capsys, source, "register")[0] == 0
+    here = make_project(tmp_path / "here")  # its dvc.yaml declares MODEL_NAME, not churn
+    target = tmp_path / "serving"
+    args = ("--version", "v1.0.0", "--repo", str(source), "--to", str(target))
+    code, out, err = call(capsys, here, "deploy", *args)
+    assert code == 0, err
+    assert json.loads((target / "DEPLOYED.json").read_text())["model"] == "churn"

@@ -25,6 +25,8 @@ def read_yaml_file(path: Path) -> Any:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ProjectError(f"{path.name}: not valid YAML ({exc.problem})") from None
+    except (OSError, UnicodeDecodeError) as exc:  # a folder, unreadable, not UTF-8
+        raise ProjectError(f"{path.name}: cannot be read ({exc})") from None
 
 
 def artifact_entries(project: Path) -> dict[str, dict[str, Any]]:

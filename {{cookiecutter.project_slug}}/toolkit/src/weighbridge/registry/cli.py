@@ -56,9 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser(argv).parse_args(argv)
         args.repo = Path(args.repo).resolve()
-        if args.model is None:
+        if args.model is None and not getattr(args, "source_repo", None):
             from .models import project_model  # dataclasses: not for --model reads
 
+            # deploy --repo: the model is the one the tags it reads hold, not this folder's
             args.model = project_model(args.repo)
         if args.model is None and args.command != "deploy":  # deploy: from the tags it reads
             args.model = only_model(load_registry(args.repo).models(), str(args.repo))
