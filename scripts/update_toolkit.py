@@ -239,22 +239,19 @@ def planned_writes(
                 f"src/{package}/{name}: yours, kept (imports rewritten{lacking}; compare it "
                 "with the template's new version: some names moved)"
             )
-    tracked = set(git(project, "ls-files", "--", f"src/{package}", "tests").splitlines())
-    for path in sorted(tracked - baked):
-        if path.startswith(f"src/{package}/") and not path.startswith(
-            tuple(f"src/{package}/{folder}/" for folder in REPLACED_FOLDERS)
-        ):
-            review.append(f"{path}: yours, kept (check its imports of modules that moved)")
+    # the user's own modules (those inside the replaced folders were refused already)
+    for path in sorted(set(git(project, "ls-files", "--", f"src/{package}").splitlines()) - baked):
+        review.append(f"{path}: yours, kept (check its imports of modules that moved)")
     old_tests = [path for path in baked_files(project, "tests") if path.endswith(".py")]
     own_tests = edited_since_bake(project, old_tests)
     new_files = {src / name: USER_PACKAGE / name for name in ("registry.py", "predict.py")}
     for test in TEMPLATE_TESTS.glob("*.py"):
         new_files[project / "tests" / test.name] = test
     for target, source in new_files.items():
-        shown = target.relative_to(project).as_posix()
-        replaceable = shown in removed or (shown in old_tests and shown not in own_tests)
+        relative = target.relative_to(project).as_posix()
+        replaceable = relative in removed or (relative in old_tests and relative not in own_tests)
         if target.exists() and not replaceable:
-            raise UpdateError(f"{shown} is yours and the new template has a file of that name")
+            raise UpdateError(f"{relative} is yours and the new template has a file of that name")
         writes[target] = source.read_text(encoding="utf-8").replace(PACKAGE_MARK, package)
     removals = []  # baked tests the project never edited: the old template's
     for path in old_tests:
