@@ -17,7 +17,8 @@ import shutil
 import subprocess
 import sys
 import unicodedata
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -88,18 +89,25 @@ def infer_schema(project: Path, target: str, task: str) -> tuple[dict, str]:
     """data/schema.yaml's content as the project's toolkit infers it from the raw CSV (one
     rule, unit-tested with the toolkit: toolkit/src/weighbridge/schema_inference.py), and
     its summary."""
-    toolkit = str(project / TOOLKIT_SOURCE)
-    sys.path.insert(0, toolkit)
-    try:
+    with toolkit_importable(project):
         inference = importlib.import_module("weighbridge.schema_inference")
         errors = importlib.import_module("weighbridge.errors")
         try:
             inferred = inference.infer_file(project / RAW_CSV, target, task)
         except errors.ProjectError as exc:
             raise HookError(f"csv_path: {exc}") from None
+    return inference.schema_document(inferred.schema), inferred.summary()
+
+
+@contextmanager
+def toolkit_importable(project: Path) -> Iterator[None]:
+    """The project's vendored toolkit on sys.path while the hook uses it."""
+    toolkit = str(project / TOOLKIT_SOURCE)
+    sys.path.insert(0, toolkit)
+    try:
+        yield
     finally:
         sys.path.remove(toolkit)
-    return inference.schema_document(inferred.schema), inferred.summary()
 
 
 def write_schema(project: Path, document: dict) -> None:
@@ -139,13 +147,9 @@ def tune_params(project: Path, document: dict) -> None:
     import yaml
 
     path = project / PARAMS_YAML
-    toolkit = str(project / TOOLKIT_SOURCE)
-    sys.path.insert(0, toolkit)
-    try:
+    with toolkit_importable(project):
         names = ("errors", "schema", "reading", "splitting", "balance")
         modules = {name: importlib.import_module(f"weighbridge.{name}") for name in names}
-    finally:
-        sys.path.remove(toolkit)
     text = path.read_text(encoding="utf-8")
     prepare = yaml.safe_load(text)["prepare"]
     schema = modules["schema"].load_schema(project / SCHEMA_YAML)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ class ProjectPaths:
     def holdout_data(self) -> Path:
         return self.root / "data" / "prepared" / "holdout.parquet"
 
-    @property
+    @cached_property  # every model path asks for it: dvc.yaml is read once per ProjectPaths
     def model_name(self) -> str:
         """The model artifact dvc.yaml declares (its folder is ``models/<name>``)."""
         name = default_model(self.root)
